@@ -1,0 +1,1 @@
+"""Community records domain: areas, residents, households, audit, files and ledgers (no Flask)."""

@@ -1,0 +1,1 @@
+"""User accounts: who works in which area, with which role."""

@@ -1,0 +1,1 @@
+"""Administrative areas: district → street → community → grid, and caller scopes."""

@@ -1,0 +1,1 @@
+"""Append-only audit log of reveals, exports, logins, role changes and deletes."""

@@ -1,0 +1,1 @@
+"""Content-addressed file storage: sniffing, blob stores and upload ingest."""

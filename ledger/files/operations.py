@@ -1,0 +1,94 @@
+"""File operations: accept an ingested upload, decide who may read a blob, link it to records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.context import Ctx
+from ledger.files.blobstore import BlobNotFound, IngestResult
+from ledger.files.models import FileRef, FileUpload, StoredFile
+from ledger.files.sniff import ALLOWED_UPLOAD_TYPES, check_upload
+
+
+def store_upload(
+    ctx: Ctx,
+    upload: IngestResult,
+    *,
+    filename: str | None,
+    declared_type: str | None,
+    allowed: frozenset[str] = ALLOWED_UPLOAD_TYPES,
+) -> StoredFile:
+    """Check the bytes are what they claim, store them once, and remember the uploader."""
+    content_type = check_upload(upload.head, filename, declared_type, allowed)
+    ctx.blobs.put_file(Path(upload.path), upload.sha256, content_type)
+    record = ctx.session.get(StoredFile, upload.sha256)
+    if record is None:
+        try:
+            with ctx.session.begin_nested():
+                record = StoredFile(
+                    sha256=upload.sha256, size=upload.size, content_type=content_type
+                )
+                ctx.session.add(record)
+        except IntegrityError:
+            # Another request stored the same bytes a moment ago: theirs is ours.
+            record = ctx.session.get(StoredFile, upload.sha256)
+    if (
+        ctx.actor.id is not None
+        and ctx.session.get(FileUpload, (upload.sha256, ctx.actor.id)) is None
+    ):
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(
+                    FileUpload(
+                        sha256=upload.sha256,
+                        user_id=ctx.actor.id,
+                        filename=(filename or "")[:255] or None,
+                    )
+                )
+        except IntegrityError:
+            pass
+    ctx.session.flush()
+    return record
+
+
+def readable_file(ctx: Ctx, sha256: str) -> StoredFile:
+    """The file if the caller uploaded it or may see a record that uses it; else not found."""
+    record = ctx.session.get(StoredFile, sha256)
+    if record is None:
+        raise BlobNotFound(details={"sha256": sha256})
+    if ctx.scope.unrestricted:
+        return record
+    uploaded = ctx.session.scalar(
+        select(exists().where(FileUpload.sha256 == sha256, FileUpload.user_id == ctx.actor.id))
+    )
+    if uploaded:
+        return record
+    refs = ctx.session.scalars(select(FileRef.area_id).where(FileRef.sha256 == sha256))
+    if any(ctx.scope.allows(area_id) for area_id in refs):
+        return record
+    # Same answer as a missing file, so hashes cannot be probed for existence.
+    raise BlobNotFound(details={"sha256": sha256})
+
+
+def add_ref(
+    session: Session, sha256: str, *, object_type: str, object_id: str, area_id: int | None
+) -> None:
+    """Record that ``object`` uses the file, granting its area's readers access."""
+    if session.get(FileRef, (sha256, object_type, object_id)) is None:
+        session.add(
+            FileRef(sha256=sha256, object_type=object_type, object_id=object_id, area_id=area_id)
+        )
+        session.flush()
+
+
+def missing_files(session: Session, hashes: list[str]) -> list[str]:
+    """Which of these hashes the server has no blob record for yet."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return []
+    have = set(session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(wanted))))
+    return [h for h in wanted if h not in have]

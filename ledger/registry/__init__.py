@@ -1,0 +1,1 @@
+"""Resident registry (实有人口): people and households."""

@@ -1,0 +1,70 @@
+"""Helpers shared by the people and household operations."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import datetime
+
+from ledger.areas.models import Area
+from ledger.areas.operations import get_area_by_code
+from ledger.context import Ctx
+from ledger.db import normalize_uuid
+from ledger.errors import NotFound, VersionMismatch
+from ledger.registry.errors import RegistryInvalid
+
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋－"}
+PHONE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
+
+
+def field_error(field: str, message: str) -> RegistryInvalid:
+    return RegistryInvalid(message, details={"fields": {field: [message]}})
+
+
+def check_version(current: int, expected: int | None) -> None:
+    """Optimistic locking: the client must edit the version it last saw."""
+    if expected is not None and expected != current:
+        raise VersionMismatch(details={"current_version": current, "given_version": expected})
+
+
+def client_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_uuid(value)
+    except ValueError:
+        raise field_error("id", "编号必须是 UUID 格式") from None
+
+
+def grid_in_scope(ctx: Ctx, code: str) -> Area:
+    """Residents and households live in grids, and only in grids the caller covers."""
+    try:
+        area = get_area_by_code(ctx.session, code, ctx.scope)
+    except NotFound:
+        raise field_error("area", "网格不存在或不在您负责的范围内") from None
+    if area.level != "grid":
+        raise field_error("area", "请选择到网格一级")
+    return area
+
+
+def normalize_phone(raw: str) -> str:
+    phone = re.sub(r"[\s()（）]", "", raw.translate(_FULLWIDTH))
+    m = PHONE_RE.match(phone)
+    if not m:
+        raise field_error("phone", "电话号码格式不正确，手机号应为11位")
+    return m.group(1)
+
+
+def encode_cursor(created_at: datetime, record_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), record_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, record_id = json.loads(raw)
+        return datetime.fromisoformat(stamp), str(record_id)
+    except (ValueError, TypeError):
+        raise field_error("cursor", "分页游标无效，请从第一页重新加载") from None

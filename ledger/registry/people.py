@@ -1,0 +1,313 @@
+"""Person operations: register, read, edit, delete and list residents within scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.areas.models import Area
+from ledger.audit import operations as audit
+from ledger.context import Ctx
+from ledger.db import new_uuid, utcnow
+from ledger.errors import InvalidInput
+from ledger.registry.common import (
+    check_version,
+    client_id,
+    decode_cursor,
+    encode_cursor,
+    field_error,
+    grid_in_scope,
+    normalize_phone,
+)
+from ledger.registry.errors import (
+    DuplicateIdNumber,
+    DuplicateRecordId,
+    PersonNotFound,
+    RegistryInvalid,
+)
+from ledger.registry.idnumber import (
+    mask_id_number,
+    mask_phone,
+    normalize_ethnicity,
+    parse_id_number,
+)
+from ledger.registry.models import Household, Person, PersonTag
+
+PLAIN_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "registered_address",
+    "current_address",
+    "residence_type",
+    "relationship_to_head",
+    "notes",
+)
+
+
+def _household_in_scope(ctx: Ctx, household_id: str | None) -> Household | None:
+    if household_id is None:
+        return None
+    household = ctx.session.get(Household, household_id)
+    if household is None or not ctx.scope.allows(household.area_id):
+        raise field_error("household_id", "该户不存在或不在您负责的范围内")
+    return household
+
+
+def _find_by_id_number(session: Session, bidx: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.id_number_bidx == bidx))
+
+
+def _apply(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
+    """Copy validated fields onto ``person``, enforcing rules that span several fields."""
+    for key in PLAIN_FIELDS:
+        if key in data:
+            value = data[key]
+            setattr(person, key, value.strip() if isinstance(value, str) else value)
+    if "ethnicity" in data:
+        value = data["ethnicity"]
+        if value in (None, ""):
+            person.ethnicity = None
+        else:
+            person.ethnicity = normalize_ethnicity(value)
+            if person.ethnicity is None:
+                raise field_error("ethnicity", "民族应为56个民族之一，例如：汉")
+    if "tags" in data:
+        tags = []
+        for tag in data["tags"] or []:
+            tag = str(tag).strip()
+            if tag and tag not in tags:
+                tags.append(tag)
+        person.tags = tags
+    if "area" in data:
+        person.area = grid_in_scope(ctx, data["area"])
+        person.area_id = person.area.id
+    if "household_id" in data:
+        household = _household_in_scope(ctx, data["household_id"])
+        person.household_id = household.id if household else None
+    if "phone" in data:
+        phone = data["phone"]
+        if phone in (None, ""):
+            person.phone_enc = person.phone_bidx = None
+        else:
+            phone = normalize_phone(phone)
+            person.phone_enc = ctx.pii.encrypt(phone, field="phone")
+            person.phone_bidx = ctx.pii.blind_index(phone, field="phone")
+    if "id_number" in data:
+        _apply_id_number(ctx, person, data)
+    elif person.id_number_enc is not None and ({"sex", "birth_date"} & data.keys()):
+        # An edit of sex or birth date must still agree with the stored ID number.
+        info = parse_id_number(ctx.pii.decrypt(person.id_number_enc, field="id_number"))
+        _check_agrees(person, info, data.keys())
+    if not person.sex and person.id_number_enc is None:
+        raise field_error("sex", "请填写性别（男/女），或填写身份证号自动识别")
+    if person.birth_date and person.birth_date > date.today():
+        raise field_error("birth_date", "出生日期不能晚于今天")
+
+
+def _check_agrees(person: Person, info, given: set[str] | frozenset[str]) -> None:
+    """Fields sent along with the ID number must match it; the rest are derived from it."""
+    errors: dict[str, list[str]] = {}
+    if "birth_date" in given and person.birth_date and person.birth_date != info.birth_date:
+        errors["birth_date"] = [
+            f"出生日期与身份证号不一致（证号显示 {info.birth_date.isoformat()}）"
+        ]
+    if "sex" in given and person.sex and person.sex != info.sex:
+        errors["sex"] = [f"性别与身份证号不一致（证号显示 {info.sex}）"]
+    if errors:
+        raise RegistryInvalid("身份证号与出生日期或性别不一致，请核对", details={"fields": errors})
+    person.birth_date = info.birth_date
+    person.sex = info.sex
+
+
+def _apply_id_number(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
+    raw = data["id_number"]
+    if raw in (None, ""):
+        person.id_number_enc = person.id_number_bidx = None
+        return
+    try:
+        info = parse_id_number(raw)
+    except InvalidInput as exc:
+        # Re-key the domain error to the field so the app can highlight the input box.
+        details = {"fields": {"id_number": [exc.message]}, **exc.details}
+        raise RegistryInvalid(
+            exc.message, code="people.invalid_id_number", details=details
+        ) from None
+    _check_agrees(person, info, data.keys())
+    bidx = ctx.pii.blind_index(info.number, field="id_number")
+    existing = _find_by_id_number(ctx.session, bidx)
+    if existing is not None and existing.id != person.id:
+        raise DuplicateIdNumber(details={"existing_id": existing.id})
+    person.id_number_enc = ctx.pii.encrypt(info.number, field="id_number")
+    person.id_number_bidx = bidx
+
+
+def create_person(ctx: Ctx, data: dict[str, Any]) -> Person:
+    """Register a resident; the id may come from the client so offline records keep it."""
+    record_id = client_id(data.get("id")) or new_uuid()
+    if ctx.session.get(Person, record_id) is not None:
+        raise DuplicateRecordId(details={"existing_id": record_id})
+    if not data.get("area"):
+        raise field_error("area", "请选择所属网格")
+    person = Person(id=record_id, created_by=ctx.actor.id, version=1)
+    person.created_at = person.updated_at = utcnow()
+    _apply(ctx, person, data)
+    ctx.session.add(person)
+    _flush_unique(ctx, person)
+    return person
+
+
+def _flush_unique(ctx: Ctx, person: Person) -> None:
+    """Flush, turning a lost race on the ID-number index into the same 409 as the pre-check."""
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.flush()
+    except IntegrityError:
+        existing = (
+            _find_by_id_number(ctx.session, person.id_number_bidx)
+            if person.id_number_bidx
+            else None
+        )
+        if existing is not None:
+            raise DuplicateIdNumber(details={"existing_id": existing.id}) from None
+        raise DuplicateRecordId(details={"existing_id": person.id}) from None
+
+
+def get_person(ctx: Ctx, person_id: str) -> Person:
+    person = ctx.session.get(Person, person_id)
+    if person is None or not ctx.scope.allows(person.area_id):
+        raise PersonNotFound(details={"id": person_id})
+    return person
+
+
+def update_person(
+    ctx: Ctx, person_id: str, changes: dict[str, Any], expected_version: int | None
+) -> Person:
+    person = get_person(ctx, person_id)
+    check_version(person.version, expected_version)
+    changes = {k: v for k, v in changes.items() if k != "id"}
+    _apply(ctx, person, changes)
+    person.updated_at = utcnow()
+    _flush_unique(ctx, person)
+    return person
+
+
+def delete_person(ctx: Ctx, person_id: str, expected_version: int | None = None) -> None:
+    person = get_person(ctx, person_id)
+    check_version(person.version, expected_version)
+    for household in ctx.session.scalars(
+        select(Household).where(Household.head_person_id == person.id)
+    ):
+        household.head_person_id = None
+    audit.record(
+        ctx.session,
+        ctx.actor,
+        "person.delete",
+        object_type="person",
+        object_id=person.id,
+        details={"name": person.name, "area": person.area.code, "version": person.version},
+    )
+    ctx.session.delete(person)
+    ctx.session.flush()
+
+
+@dataclass
+class PeopleFilter:
+    area: str | None = None
+    tag: str | None = None
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    household_id: str | None = None
+
+
+def list_people(
+    ctx: Ctx, filters: PeopleFilter, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[Person], str | None]:
+    """Newest first, keyset-paginated so deep pages cost the same as the first."""
+    stmt = select(Person).where(ctx.scope.filter(Person.area_id))
+    if filters.area:
+        area = ctx.session.scalar(select(Area).where(Area.code == filters.area))
+        if area is None or not ctx.scope.allows(area.id):
+            return [], None
+        subtree = select(Area.id).where(Area.path.startswith(area.path))
+        stmt = stmt.where(
+            Person.area_id == area.id if area.level == "grid" else Person.area_id.in_(subtree)
+        )
+    if filters.tag:
+        stmt = stmt.where(
+            Person.id.in_(select(PersonTag.person_id).where(PersonTag.tag == filters.tag))
+        )
+    if filters.name:
+        stmt = stmt.where(Person.name.startswith(filters.name.strip(), autoescape=True))
+    if filters.id_number:
+        try:
+            number = parse_id_number(filters.id_number).number
+        except InvalidInput:
+            return [], None
+        stmt = stmt.where(Person.id_number_bidx == ctx.pii.blind_index(number, field="id_number"))
+    if filters.phone:
+        try:
+            phone = normalize_phone(filters.phone)
+        except RegistryInvalid:
+            return [], None
+        stmt = stmt.where(Person.phone_bidx == ctx.pii.blind_index(phone, field="phone"))
+    if filters.household_id:
+        stmt = stmt.where(Person.household_id == filters.household_id)
+    if cursor:
+        created_at, record_id = decode_cursor(cursor)
+        stmt = stmt.where(tuple_(Person.created_at, Person.id) < tuple_(created_at, record_id))
+    stmt = stmt.order_by(Person.created_at.desc(), Person.id.desc()).limit(limit + 1)
+    rows = list(ctx.session.scalars(stmt).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return rows, next_cursor
+
+
+def person_view(ctx: Ctx, person: Person, *, reveal: bool = False) -> dict[str, Any]:
+    """The API shape of a person, with ID number and phone masked unless ``reveal``."""
+    id_number = ctx.pii.decrypt(person.id_number_enc, field="id_number")
+    phone = ctx.pii.decrypt(person.phone_enc, field="phone")
+    return {
+        "id": person.id,
+        "name": person.name,
+        "sex": person.sex,
+        "ethnicity": person.ethnicity,
+        "birth_date": person.birth_date,
+        "id_number": id_number if reveal else mask_id_number(id_number),
+        "phone": phone if reveal else mask_phone(phone),
+        "registered_address": person.registered_address,
+        "current_address": person.current_address,
+        "residence_type": person.residence_type,
+        "tags": person.tags,
+        "area": person.area.code,
+        "household_id": person.household_id,
+        "relationship_to_head": person.relationship_to_head,
+        "notes": person.notes,
+        "version": person.version,
+        "created_by": person.creator.username if person.creator else None,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+        "masked": not reveal,
+    }
+
+
+def reveal_person(ctx: Ctx, person_id: str) -> dict[str, Any]:
+    """Full ID number and phone, with an audit entry saying who looked."""
+    person = get_person(ctx, person_id)
+    audit.record(
+        ctx.session,
+        ctx.actor,
+        "person.reveal",
+        object_type="person",
+        object_id=person.id,
+        details={"fields": ["id_number", "phone"], "area": person.area.code},
+    )
+    return person_view(ctx, person, reveal=True)

@@ -1,0 +1,1 @@
+"""Authentication (tokens, sessions, throttling) and the one place roles are checked."""

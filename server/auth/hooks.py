@@ -1,0 +1,29 @@
+"""Require a bearer token on every API route except the public ones."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from server.auth.service import authenticate
+from server.db import get_session
+
+PUBLIC_ENDPOINTS = {
+    "auth.Login",
+    "auth.Refresh",
+    "health.Health",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "docs_assets",
+    "static",
+}
+
+
+def register_auth(app: Flask) -> None:
+    @app.before_request
+    def _authenticate():
+        endpoint = request.endpoint
+        # Unknown URLs fall through to the 404 envelope; OPTIONS is answered by Flask itself.
+        if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+            return None
+        authenticate(get_session())
+        return None

@@ -1,0 +1,58 @@
+"""Which role may do what: the single table every view checks against."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g
+
+from server.errors import ApiError
+
+ALL_ROLES = frozenset({"grid_worker", "community_staff", "dispatcher", "admin"})
+REGISTRY_EDITORS = frozenset({"grid_worker", "community_staff", "admin"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "areas.read": ALL_ROLES,
+    "areas.manage": frozenset({"admin"}),
+    "users.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin"}),
+    "people.read": ALL_ROLES,
+    "people.write": REGISTRY_EDITORS,
+    # Removing a resident from the register is a review decision, not a field edit.
+    "people.delete": frozenset({"community_staff", "admin"}),
+    # Full ID numbers are for those who verify residents in person; dispatchers route reports.
+    "people.reveal": REGISTRY_EDITORS,
+    "households.read": ALL_ROLES,
+    "households.write": REGISTRY_EDITORS,
+    "households.delete": frozenset({"community_staff", "admin"}),
+    "files.upload": ALL_ROLES,
+    "files.read": ALL_ROLES,
+}
+
+
+def can(role: str | None, permission: str) -> bool:
+    return role in PERMISSIONS[permission]
+
+
+def check(permission: str) -> None:
+    user = g.get("user")
+    if user is None:
+        raise ApiError(401, "auth.required", "请先登录")
+    if not can(user.role, permission):
+        raise ApiError(403, "auth.forbidden", "您的角色无权执行此操作", {"permission": permission})
+
+
+def require(permission: str):
+    """Decorator for views: the caller's role must hold ``permission``."""
+    if permission not in PERMISSIONS:
+        raise KeyError(permission)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            check(permission)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

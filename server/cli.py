@@ -1,0 +1,118 @@
+"""Flask CLI: init-db, user create, seed-demo."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.accounts import operations as accounts
+from ledger.accounts.models import ROLES, User
+from ledger.areas import operations as areas
+from ledger.areas.models import Area
+from ledger.errors import LedgerError
+from server.auth.passwords import hash_password, password_problems
+
+user_cli = AppGroup("user", help="Manage user accounts.")
+
+DEMO_AREAS = [
+    ("330106", "西湖区", "district", None),
+    ("330106001", "北山街道", "street", "330106"),
+    ("330106001001", "宝石社区", "community", "330106001"),
+    ("330106001001001", "宝石社区第一网格", "grid", "330106001001"),
+    ("330106001001002", "宝石社区第二网格", "grid", "330106001001"),
+]
+DEMO_USERS = [
+    ("admin", "admin", None, "系统管理员"),
+    ("staff", "community_staff", "330106001001", "社区工作人员"),
+    ("dispatcher", "dispatcher", "330106001", "街道调度员"),
+    ("worker1", "grid_worker", "330106001001001", "第一网格网格员"),
+    ("worker2", "grid_worker", "330106001001002", "第二网格网格员"),
+]
+
+
+def _session() -> Session:
+    return current_app.extensions["wangge_sessionmaker"]()
+
+
+def _demo_password() -> str:
+    return "Wg-" + secrets.token_urlsafe(9)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema (safe to re-run)."""
+    from server.migrate import upgrade
+
+    upgrade(current_app.extensions["wangge_engine"])
+    click.echo("数据库已就绪 (schema at head)")
+
+
+@user_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--area", "area_code", default=None, help="Area code the user is assigned to.")
+@click.option("--display-name", default=None)
+def user_create(username, password, role, area_code, display_name) -> None:
+    """Create a user account."""
+    problems = password_problems(password)
+    if problems:
+        raise click.ClickException("；".join(problems))
+    with _session() as session:
+        try:
+            user = accounts.create_user(
+                session,
+                None,
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                area=area_code,
+                display_name=display_name,
+            )
+        except LedgerError as exc:
+            raise click.ClickException(f"{exc.message} {exc.details or ''}".strip()) from None
+        session.commit()
+        click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create a demo district → street → community → grids tree and one user per role."""
+    with _session() as session:
+        for code, name, level, parent in DEMO_AREAS:
+            if session.scalar(select(Area.id).where(Area.code == code)) is None:
+                areas.create_area(session, code=code, name=name, level=level, parent_code=parent)
+        rows = []
+        for username, role, area_code, display_name in DEMO_USERS:
+            password = _demo_password()
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                accounts.create_user(
+                    session,
+                    None,
+                    username=username,
+                    password_hash=hash_password(password),
+                    role=role,
+                    area=area_code,
+                    display_name=display_name,
+                )
+            else:
+                # Re-seeding hands out fresh passwords, since the old ones were never stored.
+                user.password_hash = hash_password(password)
+            rows.append((username, password, role, area_code or "-"))
+        session.commit()
+    click.echo("演示数据已创建 / demo data ready:")
+    click.echo(f"{'username':<12} {'password':<16} {'role':<16} area")
+    for username, password, role, area_code in rows:
+        click.echo(f"{username:<12} {password:<16} {role:<16} {area_code}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(user_cli)

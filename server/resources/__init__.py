@@ -1,0 +1,27 @@
+"""Blueprint registration: one sub-package per resource, each with routes and schemas."""
+
+from __future__ import annotations
+
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+
+def register_blueprints(api: Api, app: Flask) -> None:
+    from server.resources.areas.routes import blp as areas
+    from server.resources.audit.routes import blp as audit
+    from server.resources.auth.routes import blp as auth
+    from server.resources.files.routes import blp as files
+    from server.resources.health.routes import blp as health
+    from server.resources.households.routes import blp as households
+    from server.resources.people.routes import blp as people
+    from server.resources.users.routes import blp as users
+
+    for blp in (health, auth, areas, users, people, households, files, audit):
+        api.register_blueprint(blp)
+
+    import swagger_ui_bundle
+
+    # The docs page must work on a county intranet with no internet: serve Swagger UI ourselves.
+    @app.route("/api/v1/docs/assets/<path:filename>", endpoint="docs_assets")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)

@@ -1,0 +1,1 @@
+"""Login, refresh and logout API."""

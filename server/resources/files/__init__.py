@@ -1,0 +1,1 @@
+"""Files API: content-addressed uploads and authorised downloads."""

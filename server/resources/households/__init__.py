@@ -1,0 +1,1 @@
+"""Households (户) API."""

@@ -1,0 +1,1 @@
+"""Reusable pytest plugins (fixtures for external services), loaded from the root conftest."""
