@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.areas.models import Area
@@ -16,6 +17,7 @@ from ledger.context import Ctx
 from ledger.db import new_uuid, utcnow
 from ledger.errors import InvalidInput
 from ledger.registry.common import (
+    atomic,
     check_version,
     client_id,
     decode_cursor,
@@ -156,26 +158,27 @@ def create_person(ctx: Ctx, data: dict[str, Any]) -> Person:
         raise field_error("area", "请选择所属网格")
     person = Person(id=record_id, created_by=ctx.actor.id, version=1)
     person.created_at = person.updated_at = utcnow()
-    _apply(ctx, person, data)
-    ctx.session.add(person)
-    _flush_unique(ctx, person)
+    with _saving(ctx, person):
+        _apply(ctx, person, data)
+        ctx.session.add(person)
     return person
 
 
-def _flush_unique(ctx: Ctx, person: Person) -> None:
-    """Flush, turning a lost race on the ID-number index into the same 409 as the pre-check."""
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.flush()
-    except IntegrityError:
-        existing = (
-            _find_by_id_number(ctx.session, person.id_number_bidx)
-            if person.id_number_bidx
-            else None
-        )
+@contextmanager
+def _saving(ctx: Ctx, person: Person) -> Iterator[None]:
+    """Apply and flush atomically; a concurrent duplicate gets the same 409 as the pre-check."""
+    attempted: dict[str, str | None] = {}
+
+    def duplicate_error() -> Exception:
+        bidx = attempted.get("bidx")
+        existing = _find_by_id_number(ctx.session, bidx) if bidx else None
         if existing is not None:
-            raise DuplicateIdNumber(details={"existing_id": existing.id}) from None
-        raise DuplicateRecordId(details={"existing_id": person.id}) from None
+            return DuplicateIdNumber(details={"existing_id": existing.id})
+        return DuplicateRecordId(details={"existing_id": attempted.get("id")})
+
+    with atomic(ctx.session, duplicate_error):
+        yield
+        attempted.update(bidx=person.id_number_bidx, id=person.id)
 
 
 def get_person(ctx: Ctx, person_id: str) -> Person:
@@ -191,9 +194,9 @@ def update_person(
     person = get_person(ctx, person_id)
     check_version(person.version, expected_version)
     changes = {k: v for k, v in changes.items() if k != "id"}
-    _apply(ctx, person, changes)
-    person.updated_at = utcnow()
-    _flush_unique(ctx, person)
+    with _saving(ctx, person):
+        _apply(ctx, person, changes)
+        person.updated_at = utcnow()
     return person
 
 
@@ -212,8 +215,8 @@ def delete_person(ctx: Ctx, person_id: str, expected_version: int | None = None)
         object_id=person.id,
         details={"name": person.name, "area": person.area.code, "version": person.version},
     )
-    ctx.session.delete(person)
-    ctx.session.flush()
+    with atomic(ctx.session, lambda: PersonNotFound(details={"id": person_id})):
+        ctx.session.delete(person)
 
 
 @dataclass
