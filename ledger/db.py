@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ledger.errors import VersionMismatch
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL,
 # which Alembic needs to alter or drop them later.
@@ -66,3 +72,22 @@ def normalize_uuid(value: str) -> str:
 
 # SQLite only auto-increments "INTEGER PRIMARY KEY", so big ids fall back to Integer there.
 BigIntPK = BigInteger().with_variant(Integer, "sqlite")
+
+
+@contextmanager
+def atomic(session: Session, on_integrity_error: Callable[[], Exception]) -> Iterator[None]:
+    """Run a change in a SAVEPOINT and flush it; a lost race on a unique index becomes a 409.
+
+    The savepoint must open before the first change: SQLAlchemy flushes pending changes
+    when it opens one, and a failure there would poison the whole request's transaction.
+    ``on_integrity_error`` runs after the savepoint rolled back, so it may query freely.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except StaleDataError:
+        # Another transaction committed a new version between our read and our write.
+        raise VersionMismatch() from None
+    except IntegrityError:
+        raise on_integrity_error() from None

@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.auth.hooks import register_auth
     from server.config import load_settings
     from server.db import init_db, make_engine
-    from server.errors import register_error_handlers
+    from server.errors import register_content_type_check, register_error_handlers
     from server.json import WanggeJSONProvider
     from server.resources import register_blueprints
     from server.wiring import init_services
@@ -52,15 +52,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update({k: v for k, v in config.items() if k.isupper()})
     app.extensions["wangge_settings"] = settings
-    if app.config.get("TRUST_PROXY", True):
-        # One proxy hop (nginx / the load balancer) so throttling and audit see client IPs.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if settings.proxy_hops:
+        # Behind nginx / the load balancer, so throttling and audit see real client IPs.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    init_db(app, make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    init_db(app, engine)
+    if settings.is_sqlite:
+        from server.migrate import optimize
+
+        # SQLite has no autovacuum-style ANALYZE; fresh statistics at start keep plans sane.
+        optimize(engine)
     init_services(app, settings)
     api = Api(app)
     register_blueprints(api, app)
     register_auth(app)
+    register_content_type_check(app)
     register_error_handlers(app)
 
     from server.cli import register_cli

@@ -6,7 +6,7 @@ import secrets
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,15 @@ def _session() -> Session:
 
 
 def _demo_password() -> str:
-    return "Wg-" + secrets.token_urlsafe(9)
+    # Demo accounts follow the same strength rule as real ones (letters and digits).
+    while True:
+        password = "Wg-" + secrets.token_urlsafe(9)
+        if not password_problems(password):
+            return password
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to re-run)."""
     from server.migrate import upgrade
@@ -81,6 +86,7 @@ def user_create(username, password, role, area_code, display_name) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Create a demo district → street → community → grids tree and one user per role."""
     with _session() as session:

@@ -31,6 +31,9 @@ class Settings:
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 30
     login_window_minutes: int = 15
+    # How many reverse proxies in front of the app set X-Forwarded-For. 0 trusts none: a
+    # directly exposed app must not let clients choose the IP that throttling and audit see.
+    proxy_hops: int = 0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -116,4 +119,5 @@ def load_settings(overrides: dict[str, Any] | None = None, env=None) -> Settings
         login_max_failures=number("LOGIN_MAX_FAILURES", 5),
         login_max_failures_per_ip=number("LOGIN_MAX_FAILURES_PER_IP", 30),
         login_window_minutes=number("LOGIN_WINDOW_MINUTES", 15),
+        proxy_hops=number("PROXY_HOPS", 0),
     )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from flask import Flask, g, request
 from sqlalchemy import create_engine, event
@@ -14,9 +19,45 @@ from sqlalchemy.orm import Session, sessionmaker
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 
+class WriterQueue:
+    """Serialises SQLite writers across threads and worker processes, in a blocking queue.
+
+    SQLite's own busy handler makes waiting writers sleep and retry, which starves some of
+    them for seconds under load. A blocking flock on a file beside the database hands the
+    write lock over as soon as it is released instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd = open(path, "a+b")  # noqa: SIM115 - held for the life of the process
+
+    def acquire(self) -> None:
+        # A bounded wait turns a programming error (two write sessions in one thread) into an
+        # error message instead of a hung worker.
+        if not self._thread_lock.acquire(timeout=60):
+            raise TimeoutError("timed out waiting for the SQLite writer queue")
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        db_path = engine.url.database
+        queue = (
+            WriterQueue(Path(f"{db_path}.writer-lock"))
+            if db_path not in (None, "", ":memory:")
+            else None
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -31,7 +72,24 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+            if write_intent.get():
+                if queue is not None:
+                    queue.acquire()
+                    conn.info["writer_queue"] = True
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                except BaseException:
+                    _release(conn)
+                    raise
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        def _release(conn):
+            if conn.info.pop("writer_queue", False):
+                queue.release()
+
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -68,6 +126,20 @@ def init_db(app: Flask, engine: Engine) -> None:
         token = g.pop("_write_token", None)
         if token is not None:
             write_intent.reset(token)
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A short read-only session, so checks before a write do not hold SQLite's write lock."""
+    from flask import current_app
+
+    token = write_intent.set(False)
+    session = current_app.extensions["wangge_sessionmaker"]()
+    try:
+        yield session
+    finally:
+        session.close()
+        write_intent.reset(token)
 
 
 def get_session() -> Session:

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import LedgerError
@@ -72,7 +72,16 @@ _FIELD_MESSAGES = [
         re.compile(r"^Not a valid datetime\.$"),
         "时间格式应为 ISO 8601，例如 2024-03-05T08:00:00+08:00",
     ),
+    (
+        re.compile(r"^Not a valid aware datetime\.$"),
+        "时间须带时区，例如 2024-03-05T08:00:00+08:00",
+    ),
     (re.compile(r"^Not a valid UUID\.$"), "应为 UUID 格式"),
+    (re.compile(r"^Not a valid mapping type\.$"), "应为对象（键值对）"),
+    (re.compile(r"^Invalid type\.$"), "数据类型不正确"),
+    (re.compile(r"^Not a valid utf-8 string\.$"), "文本应为 UTF-8 编码"),
+    (re.compile(r"^Number too large\.$"), "数值太大"),
+    (re.compile(r"^Length must be (\d+)\.$"), r"长度应为 \1"),
     (re.compile(r"^Not a valid list\.$"), "应为列表"),
     (re.compile(r"^Invalid input type\.$"), "数据类型不正确"),
     (re.compile(r"^Invalid value\.$"), "取值无效"),
@@ -119,6 +128,27 @@ def _validation_fields(messages: dict[str, Any]) -> dict[str, Any]:
         else:
             fields[location] = errors
     return translate(fields)
+
+
+def register_content_type_check(app: Flask) -> None:
+    """A body the API cannot read gets a 415 instead of a misleading "field required"."""
+
+    @app.before_request
+    def _check_content_type():
+        if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
+            return None
+        if not request.content_length and not request.headers.get("Transfer-Encoding"):
+            return None
+        if request.mimetype in ("application/json", "multipart/form-data") or (
+            request.mimetype.endswith("+json")
+        ):
+            return None
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "请求内容应为 JSON（Content-Type: application/json）或文件上传（multipart/form-data）",
+            {"content_type": request.mimetype or None},
+        )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -26,3 +26,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(747001)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    optimize(engine)
+
+
+def optimize(engine: Engine) -> None:
+    """Refresh planner statistics; without them SQLite ignores the list indexes."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA optimize=0x10002")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+        conn.commit()

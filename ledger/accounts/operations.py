@@ -12,6 +12,7 @@ from ledger.accounts.models import ROLES, User
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
 from ledger.audit.operations import Actor
+from ledger.db import atomic
 from ledger.errors import Conflict, InvalidInput, NotFound
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -72,8 +73,8 @@ def create_user(
         display_name=display_name,
     )
     user.area = area_obj
-    session.add(user)
-    session.flush()
+    with atomic(session, lambda: Conflict("该用户名已存在", code="users.duplicate_username")):
+        session.add(user)
     audit.record(
         session,
         actor,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ledger.areas.models import LEVEL_NAMES, LEVELS, Area
 from ledger.areas.scope import Scope
+from ledger.db import atomic
 from ledger.errors import Conflict, InvalidInput, NotFound
 
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -60,15 +61,17 @@ def create_area(
 
     area = Area(code=code, name=name.strip(), level=level, parent_id=parent.id if parent else None)
     area.path = "/"  # placeholder until the id exists
-    session.add(area)
-    session.flush()
+    duplicate = Conflict("该区域编码已存在", code="areas.duplicate_code", details={"code": code})
+    with atomic(session, lambda: duplicate):
+        session.add(area)
     area.path = f"{parent.path if parent else '/'}{area.id}/"
     session.flush()
     return area
 
 
 def visible_areas(session: Session, scope: Scope) -> list[Area]:
-    stmt = select(Area).order_by(Area.path)
+    # Siblings in code order: path strings sort "/1/10/" before "/1/2/", which is no order.
+    stmt = select(Area).order_by(Area.code)
     if not scope.unrestricted:
         stmt = stmt.where(scope.filter(Area.id))
     return list(session.scalars(stmt))

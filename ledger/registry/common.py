@@ -5,13 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from ledger.areas.models import Area
 from ledger.areas.operations import get_area_by_code
@@ -22,25 +16,6 @@ from ledger.registry.errors import RegistryInvalid
 
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋－"}
 PHONE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
-
-
-@contextmanager
-def atomic(session: Session, on_integrity_error: Callable[[], Exception]) -> Iterator[None]:
-    """Run a change in a SAVEPOINT and flush it; a lost race on a unique index becomes a 409.
-
-    The savepoint must open before the first change: SQLAlchemy flushes pending changes
-    when it opens one, and a failure there would poison the whole request's transaction.
-    ``on_integrity_error`` runs after the savepoint rolled back, so it may query freely.
-    """
-    try:
-        with session.begin_nested():
-            yield
-            session.flush()
-    except StaleDataError:
-        # Another transaction committed a new version between our read and our write.
-        raise VersionMismatch() from None
-    except IntegrityError:
-        raise on_integrity_error() from None
 
 
 def field_error(field: str, message: str) -> RegistryInvalid:
@@ -75,6 +50,9 @@ def grid_in_scope(ctx: Ctx, code: str) -> Area:
 
 def normalize_phone(raw: str) -> str:
     phone = re.sub(r"[\s()（）]", "", raw.translate(_FULLWIDTH))
+    if re.fullmatch(r"(?:\+?86)?1[\d-]{10,13}", phone):
+        # Mobiles are often written 139-0000-1234; landlines keep their area-code hyphen.
+        phone = phone.replace("-", "")
     m = PHONE_RE.match(phone)
     if not m:
         raise field_error("phone", "电话号码格式不正确，手机号应为11位")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.exc import IntegrityError
 
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
 from ledger.context import Ctx
-from ledger.db import new_uuid, utcnow
+from ledger.db import atomic, new_uuid, utcnow
 from ledger.registry.common import (
     check_version,
     client_id,
@@ -51,32 +52,59 @@ def _apply(ctx: Ctx, household: Household, data: dict[str, Any]) -> None:
         household.area = grid_in_scope(ctx, data["area"])
         household.area_id = household.area.id
     if "head_person_id" in data:
-        head_id = data["head_person_id"]
-        if head_id is not None:
-            head = ctx.session.get(Person, head_id)
-            if head is None or not ctx.scope.allows(head.area_id):
-                raise field_error("head_person_id", "户主不存在或不在您负责的范围内")
-            if head.household_id not in (None, household.id):
-                raise field_error("head_person_id", "该居民已属于其他户，请先调整其所属户")
-            # Naming a head makes them a member: a head outside the household makes no sense.
-            head.household_id = household.id
-            head.relationship_to_head = "本人"
-        household.head_person_id = head_id
+        head = _head_in_scope(ctx, household, data["head_person_id"])
+        _set_head(ctx, household, head)
 
 
-def _flush(ctx: Ctx, household: Household) -> None:
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.flush()
-    except IntegrityError:
+def _head_in_scope(ctx: Ctx, household: Household, head_id: str | None) -> Person | None:
+    """The person named as head, checked: in the caller's scope and in no other household."""
+    if head_id is None:
+        return None
+    head = ctx.session.get(Person, head_id)
+    if head is None or not ctx.scope.allows(head.area_id):
+        raise field_error("head_person_id", "户主不存在或不在您负责的范围内")
+    if head.household_id not in (None, household.id):
+        raise field_error("head_person_id", "该居民已属于其他户，请先调整其所属户")
+    return head
+
+
+def _set_head(ctx: Ctx, household: Household, head: Person | None) -> None:
+    previous_id = household.head_person_id
+    if previous_id is not None and (head is None or head.id != previous_id):
+        previous = ctx.session.get(Person, previous_id)
+        # The former head stays a member, but only the head is "本人" (self).
+        if (
+            previous is not None
+            and previous.household_id == household.id
+            and previous.relationship_to_head == "本人"
+        ):
+            previous.relationship_to_head = None
+    if head is not None:
+        # Naming a head makes them a member: a head outside the household makes no sense.
+        head.household_id = household.id
+        head.relationship_to_head = "本人"
+    household.head_person_id = head.id if head is not None else None
+
+
+@contextmanager
+def _saving(ctx: Ctx, household: Household) -> Iterator[None]:
+    """Apply and flush in a savepoint; a concurrent duplicate 户号 gets the pre-check's 409."""
+    attempted: dict[str, str | None] = {}
+
+    def duplicate_error() -> Exception:
+        number = attempted.get("number")
         existing = None
-        if household.household_number:
+        if number:
             existing = ctx.session.scalar(
-                select(Household).where(Household.household_number == household.household_number)
+                select(Household).where(Household.household_number == number)
             )
-        if existing is not None and existing.id != household.id:
-            raise DuplicateHouseholdNumber(details={"existing_id": existing.id}) from None
-        raise DuplicateRecordId(details={"existing_id": household.id}) from None
+        if existing is not None and existing.id != attempted.get("id"):
+            return DuplicateHouseholdNumber(details={"existing_id": existing.id})
+        return DuplicateRecordId(details={"existing_id": attempted.get("id")})
+
+    with atomic(ctx.session, duplicate_error):
+        yield
+        attempted.update(number=household.household_number, id=household.id)
 
 
 def create_household(ctx: Ctx, data: dict[str, Any]) -> Household:
@@ -87,14 +115,16 @@ def create_household(ctx: Ctx, data: dict[str, Any]) -> Household:
         raise field_error("area", "请选择所属网格")
     household = Household(id=record_id, created_by=ctx.actor.id, version=1)
     household.created_at = household.updated_at = utcnow()
-    head_id = data.get("head_person_id")
-    # The head is attached after the household row exists so the member link is valid.
-    _apply(ctx, household, {k: v for k, v in data.items() if k != "head_person_id"})
-    ctx.session.add(household)
-    _flush(ctx, household)
-    if head_id is not None:
-        _apply(ctx, household, {"head_person_id": head_id})
-        _flush(ctx, household)
+    with _saving(ctx, household):
+        _apply(ctx, household, {k: v for k, v in data.items() if k != "head_person_id"})
+        head = _head_in_scope(ctx, household, data.get("head_person_id"))
+        # The household row is inserted (as version 1, already naming its head) before the
+        # head is linked to it, so the people.household_id foreign key points at a real row.
+        household.head_person_id = head.id if head is not None else None
+        ctx.session.add(household)
+        ctx.session.flush()
+        if head is not None:
+            _set_head(ctx, household, head)
     return household
 
 
@@ -106,10 +136,11 @@ def get_household(ctx: Ctx, household_id: str) -> Household:
 
 
 def household_members(ctx: Ctx, household: Household) -> list[Person]:
+    """Members the caller may see: a member registered in another grid stays hidden."""
     return list(
         ctx.session.scalars(
             select(Person)
-            .where(Person.household_id == household.id)
+            .where(Person.household_id == household.id, ctx.scope.filter(Person.area_id))
             .order_by(Person.birth_date.is_(None), Person.birth_date, Person.name)
         ).unique()
     )
@@ -120,9 +151,9 @@ def update_household(
 ) -> Household:
     household = get_household(ctx, household_id)
     check_version(household.version, expected_version)
-    _apply(ctx, household, {k: v for k, v in changes.items() if k != "id"})
-    household.updated_at = utcnow()
-    _flush(ctx, household)
+    with _saving(ctx, household):
+        _apply(ctx, household, {k: v for k, v in changes.items() if k != "id"})
+        household.updated_at = utcnow()
     return household
 
 
@@ -142,8 +173,8 @@ def delete_household(ctx: Ctx, household_id: str, expected_version: int | None =
         object_id=household.id,
         details={"household_number": household.household_number, "area": household.area.code},
     )
-    ctx.session.delete(household)
-    ctx.session.flush()
+    with atomic(ctx.session, lambda: HouseholdNotFound(details={"id": household_id})):
+        ctx.session.delete(household)
 
 
 def list_households(

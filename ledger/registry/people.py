@@ -9,15 +9,15 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
+from ledger.accounts.models import User
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
 from ledger.context import Ctx
-from ledger.db import new_uuid, utcnow
+from ledger.db import atomic, new_uuid, utcnow
 from ledger.errors import InvalidInput
 from ledger.registry.common import (
-    atomic,
     check_version,
     client_id,
     decode_cursor,
@@ -91,7 +91,16 @@ def _apply(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
         person.area_id = person.area.id
     if "household_id" in data:
         household = _household_in_scope(ctx, data["household_id"])
-        person.household_id = household.id if household else None
+        new_id = household.id if household else None
+        if person.household_id is not None and person.household_id != new_id:
+            # A head who leaves their household is no longer its head.
+            for old in ctx.session.scalars(
+                select(Household).where(
+                    Household.id == person.household_id, Household.head_person_id == person.id
+                )
+            ):
+                old.head_person_id = None
+        person.household_id = new_id
     if "phone" in data:
         phone = data["phone"]
         if phone in (None, ""):
@@ -233,7 +242,12 @@ def list_people(
     ctx: Ctx, filters: PeopleFilter, *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[Person], str | None]:
     """Newest first, keyset-paginated so deep pages cost the same as the first."""
-    stmt = select(Person).where(ctx.scope.filter(Person.area_id))
+    # The creator's own area is not shown in lists; skip joining it for every row.
+    stmt = (
+        select(Person)
+        .options(joinedload(Person.creator).lazyload(User.area))
+        .where(ctx.scope.filter(Person.area_id))
+    )
     if filters.area:
         area = ctx.session.scalar(select(Area).where(Area.code == filters.area))
         if area is None or not ctx.scope.allows(area.id):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 
 from server.auth.service import authenticate
-from server.db import get_session
+from server.db import read_session
 
 PUBLIC_ENDPOINTS = {
     "auth.Login",
@@ -25,5 +25,7 @@ def register_auth(app: Flask) -> None:
         # Unknown URLs fall through to the 404 envelope; OPTIONS is answered by Flask itself.
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
             return None
-        authenticate(get_session())
+        # A separate read transaction: a write request must not take the write lock for auth.
+        with read_session() as session:
+            authenticate(session)
         return None

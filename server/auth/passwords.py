@@ -30,6 +30,6 @@ def password_problems(password: str) -> list[str]:
     problems = []
     if len(password) < 8:
         problems.append("密码至少8位")
-    if password.isdigit() or password.isalpha():
+    if not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
         problems.append("密码需同时包含字母和数字")
     return problems

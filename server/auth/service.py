@@ -20,6 +20,7 @@ from ledger.audit.operations import Actor
 from ledger.db import new_uuid, utcnow
 from server.auth.models import AuthSession, LoginFailure, RefreshToken
 from server.auth.passwords import hash_password, needs_rehash, verify_password
+from server.db import read_session
 from server.errors import ApiError
 
 
@@ -71,7 +72,8 @@ def _issue(session: Session, auth_session: AuthSession, user: User) -> TokenPair
     return TokenPair(access, refresh, expires_in)
 
 
-def _throttle(session: Session, username: str, ip: str | None) -> None:
+def _throttle(session: Session, username: str, ip: str | None) -> ApiError | None:
+    """The 429 to answer if this username or address failed too often recently, else None."""
     settings = _settings()
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
     checks = [(LoginFailure.username == username, settings.login_max_failures)]
@@ -94,15 +96,31 @@ def _throttle(session: Session, username: str, ip: str | None) -> None:
                 {"retry_after": seconds},
             )
             err.headers["Retry-After"] = str(seconds)
-            raise err
+            return err
+    return None
 
 
 def login(session: Session, username: str, password: str) -> tuple[User, TokenPair]:
     ip = client_ip()
     username = (username or "").strip()
-    _throttle(session, username, ip)
-    user = session.scalar(select(User).where(User.username == username))
-    ok = verify_password(user.password_hash if user else None, password or "")
+    # Checks and the deliberately slow password hash run outside the write transaction, so a
+    # login never holds SQLite's write lock while Argon2 works.
+    with read_session() as reader:
+        throttled = _throttle(reader, username, ip)
+        found = reader.scalar(select(User).where(User.username == username))
+        password_hash = found.password_hash if found else None
+    if throttled is not None:
+        audit.record(
+            session,
+            Actor(found.id if found else None, username[:64], found.role if found else None, ip),
+            "auth.login_throttled",
+            object_type="user",
+            object_id=str(found.id) if found else None,
+        )
+        session.commit()
+        raise throttled
+    ok = verify_password(password_hash, password or "")
+    user = session.get(User, found.id) if found else None
     if not ok or user is None or not user.active:
         session.add(LoginFailure(username=username[:64], ip=ip))
         audit.record(
@@ -202,12 +220,13 @@ def authenticate(session: Session) -> None:
         raise ApiError(401, "auth.token_expired", "登录已过期，请刷新或重新登录") from None
     except jwt.PyJWTError:
         raise ApiError(401, "auth.invalid_token", "登录凭证无效，请重新登录") from None
-    if claims.get("typ") != "access":
+    sub, sid = str(claims["sub"]), claims["sid"]
+    if claims.get("typ") != "access" or not sub.isdigit() or not isinstance(sid, str):
         raise ApiError(401, "auth.invalid_token", "登录凭证无效，请重新登录")
     row = session.execute(
         select(User, AuthSession.revoked_at)
         .join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.id == claims["sid"], User.id == int(claims["sub"]))
+        .where(AuthSession.id == sid, User.id == int(sub))
     ).first()
     if row is None or row[1] is not None:
         raise ApiError(401, "auth.session_revoked", "您已退出登录，请重新登录")

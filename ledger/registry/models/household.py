@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.accounts.models import User
@@ -18,6 +18,7 @@ class Household(Base):
     """A registered household. ``household_number`` (户号) is unique in the deployment."""
 
     __tablename__ = "households"
+    __table_args__ = (Index("ix_households_created", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     household_number: Mapped[str | None] = mapped_column(String(32), unique=True)

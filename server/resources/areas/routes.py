@@ -33,6 +33,6 @@ class AreasViews(MethodView):
             "code": area.code,
             "name": area.name,
             "level": area.level,
-            "parent_code": data["parent_code"],
+            "parent_code": data["parent_code"] or None,
             "children": [],
         }

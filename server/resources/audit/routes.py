@@ -22,7 +22,11 @@ class AuditQuerySchema(ma.Schema):
     since = ma.fields.AwareDateTime(default_timezone=None)
     until = ma.fields.AwareDateTime(default_timezone=None)
     limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = ma.fields.String(load_default=None)
+    # The cursor is the last id seen; ASCII digits only and within BIGINT range.
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9]{1,18}\Z", error="分页游标无效，请从第一页重新加载"),
+    )
 
 
 class AuditEntrySchema(ma.Schema):
@@ -51,7 +55,7 @@ class AuditViews(MethodView):
     def get(self, args):
         """List audit entries, newest first"""
         limit, cursor = args.pop("limit"), args.pop("cursor")
-        before_id = int(cursor) if cursor and cursor.isdigit() else None
+        before_id = int(cursor) if cursor else None
         rows = ops.list_entries(get_session(), before_id=before_id, limit=limit + 1, **args)
         next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
         return {"items": rows[:limit], "next_cursor": next_cursor}

@@ -1,0 +1,1 @@
+"""Tests of authentication, token checks and the role table."""
