@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.accounts.models import User
@@ -51,8 +51,11 @@ class Person(Base):
 
     area: Mapped[Area] = relationship(lazy="joined")
     creator: Mapped[User | None] = relationship(lazy="joined")
+    # Tags live twice on purpose: ``tag_list`` is what responses show (no extra query per
+    # page), ``tag_rows`` is the indexed copy that tag filters use.
+    tag_list: Mapped[list[str]] = mapped_column("tags", JSON, default=list)
     tag_rows: Mapped[list[PersonTag]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="PersonTag.position"
+        cascade="all, delete-orphan", order_by="PersonTag.position", passive_deletes=True
     )
 
     # The ORM adds "WHERE version = :old" to every UPDATE, so two concurrent edits of
@@ -61,11 +64,18 @@ class Person(Base):
 
     @property
     def tags(self) -> list[str]:
-        return [t.tag for t in self.tag_rows]
+        return list(self.tag_list or [])
 
     @tags.setter
     def tags(self, values: list[str]) -> None:
-        self.tag_rows = [PersonTag(tag=v, position=i) for i, v in enumerate(values)]
+        self.tag_list = list(values)
+        existing = {row.tag: row for row in self.tag_rows}
+        rows = []
+        for position, tag in enumerate(values):
+            row = existing.pop(tag, None) or PersonTag(tag=tag)
+            row.position = position
+            rows.append(row)
+        self.tag_rows = rows
 
 
 class PersonTag(Base):

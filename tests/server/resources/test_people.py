@@ -203,3 +203,16 @@ def test_ethnicity_and_sex_required_rules(worker_a):
         "/api/v1/people", json={"name": "无名", "sex": "男", "ethnicity": "火星", "area": "G1"}
     )
     assert r.status_code == 422 and "ethnicity" in r.get_json()["error"]["details"]["fields"]
+
+
+def test_patching_tags_updates_list_and_filter(worker_a, staff, make_person):
+    person = make_person(tags=["低保", "残疾人"])
+    url = f"/api/v1/people/{person['id']}"
+    r = worker_a.patch(url, json={"tags": ["残疾人", "退役军人"]}, headers={"If-Match": "1"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["tags"] == ["残疾人", "退役军人"]
+    assert worker_a.get(url).get_json()["tags"] == ["残疾人", "退役军人"]
+    assert staff.get("/api/v1/people?tag=低保").get_json()["items"] == []
+    veterans = staff.get("/api/v1/people?tag=退役军人").get_json()["items"]
+    assert [p["id"] for p in veterans] == [person["id"]]
+    assert veterans[0]["tags"] == ["残疾人", "退役军人"]
