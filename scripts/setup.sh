@@ -8,6 +8,20 @@ PYTHON="${PYTHON:-python3}"
 VENV="${WANGGE_VENV:-.venv}"
 want="${1:-dev}"   # "runtime" installs only requirements.txt
 
+# System packages the tests need: CJK and OCR-B fonts for the synthetic document generator.
+if [ "$want" = "dev" ]; then
+  missing=()
+  for pkg in $(cat ocr/synthetic/APT_PACKAGES); do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing apt packages: ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "== creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"

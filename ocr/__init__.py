@@ -1,0 +1,1 @@
+"""Reading photographed identity documents: region codes, synthetic test documents, parsers."""

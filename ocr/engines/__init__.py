@@ -1,0 +1,1 @@
+"""OCR backends; both run PaddleOCR's PP-OCR models."""

@@ -1,0 +1,1 @@
+"""Tests for the ocr package: region codes and synthetic documents."""

@@ -1,0 +1,1 @@
+"""Tests for the synthetic ID-card and household-register generator."""
