@@ -18,3 +18,5 @@ errorlog = "-"
 loglevel = os.environ.get("WANGGE_LOG_LEVEL", "info")
 # The load balancer in front rewrites X-Forwarded-*; trust it only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Each worker loads the OCR models once at start, so the first scan is not slow.
+os.environ.setdefault("WANGGE_OCR_PRELOAD", "1")

@@ -34,6 +34,9 @@ class Settings:
     # How many reverse proxies in front of the app set X-Forwarded-For. 0 trusts none: a
     # directly exposed app must not let clients choose the IP that throttling and audit see.
     proxy_hops: int = 0
+    ocr_engine: str = "rapidocr"
+    # Load OCR models at start (production) rather than on the first scan (tests, dev).
+    ocr_preload: bool = False
 
     @property
     def max_upload_bytes(self) -> int:
@@ -120,4 +123,6 @@ def load_settings(overrides: dict[str, Any] | None = None, env=None) -> Settings
         login_max_failures_per_ip=number("LOGIN_MAX_FAILURES_PER_IP", 30),
         login_window_minutes=number("LOGIN_WINDOW_MINUTES", 15),
         proxy_hops=number("PROXY_HOPS", 0),
+        ocr_engine=str(_lookup(overrides, env, "OCR_ENGINE", "rapidocr")).strip().lower(),
+        ocr_preload=str(_lookup(overrides, env, "OCR_PRELOAD", "0")).lower() in ("1", "true"),
     )

@@ -160,6 +160,18 @@ def register_error_handlers(app: Flask) -> None:
             details["fields"] = translate(details["fields"])
         return envelope(status, exc.code, exc.message, details)
 
+    from ocr.engine import OcrEngineError
+    from ocr.image import ImageError
+
+    @app.errorhandler(ImageError)
+    def _image_error(exc: ImageError):
+        return envelope(422, exc.code, exc.message, getattr(exc, "details", None) or {})
+
+    @app.errorhandler(OcrEngineError)
+    def _engine_error(exc: OcrEngineError):
+        log.error("OCR engine unavailable: %s", exc)
+        return envelope(503, "ocr.engine_unavailable", "识别服务暂时不可用，请稍后重试或手动填写")
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         response = envelope(exc.status, exc.code, exc.message, exc.details)

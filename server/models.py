@@ -5,7 +5,7 @@ from ledger.areas.models import Area
 from ledger.audit.models import AuditEntry
 from ledger.db import Base
 from ledger.files.models import FileRef, FileUpload, StoredFile
-from ledger.registry.models import Household, Person, PersonTag
+from ledger.registry.models import DocumentScan, Household, Person, PersonTag
 from server.auth.models import AuthSession, LoginFailure, RefreshToken
 
 metadata = Base.metadata
@@ -14,6 +14,7 @@ __all__ = [
     "Area",
     "AuditEntry",
     "AuthSession",
+    "DocumentScan",
     "FileRef",
     "FileUpload",
     "Household",

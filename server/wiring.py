@@ -21,6 +21,21 @@ def init_services(app: Flask, settings: Settings) -> None:
         region_name=settings.s3_region,
     )
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    if settings.ocr_preload:
+        with app.app_context():
+            ocr_engine()
+
+
+def ocr_engine():
+    """The process-wide OCR engine (``WANGGE_OCR_ENGINE``), loaded and warmed up once."""
+    from ocr.engine import get_engine, warm_up
+
+    settings = current_app.extensions["wangge_settings"]
+    engine = get_engine(settings.ocr_engine)
+    if not getattr(engine, "warmed_up", False):
+        warm_up(engine)
+        engine.warmed_up = True
+    return engine
 
 
 def blobs() -> BlobStore:

@@ -25,32 +25,8 @@ def store_upload(
     """Check the bytes are what they claim, store them once, and remember the uploader."""
     content_type = check_upload(upload.head, filename, declared_type, allowed)
     ctx.blobs.put_file(Path(upload.path), upload.sha256, content_type)
-    record = ctx.session.get(StoredFile, upload.sha256)
-    if record is None:
-        try:
-            with ctx.session.begin_nested():
-                record = StoredFile(
-                    sha256=upload.sha256, size=upload.size, content_type=content_type
-                )
-                ctx.session.add(record)
-        except IntegrityError:
-            # Another request stored the same bytes a moment ago: theirs is ours.
-            record = ctx.session.get(StoredFile, upload.sha256)
-    if (
-        ctx.actor.id is not None
-        and ctx.session.get(FileUpload, (upload.sha256, ctx.actor.id)) is None
-    ):
-        try:
-            with ctx.session.begin_nested():
-                ctx.session.add(
-                    FileUpload(
-                        sha256=upload.sha256,
-                        user_id=ctx.actor.id,
-                        filename=(filename or "")[:255] or None,
-                    )
-                )
-        except IntegrityError:
-            pass
+    record = _record_file(ctx, upload.sha256, upload.size, content_type)
+    _remember_uploader(ctx, upload.sha256, filename)
     ctx.session.flush()
     return record
 
@@ -92,3 +68,39 @@ def missing_files(session: Session, hashes: list[str]) -> list[str]:
         return []
     have = set(session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(wanted))))
     return [h for h in wanted if h not in have]
+
+
+def store_bytes(ctx: Ctx, data: bytes, content_type: str) -> StoredFile:
+    """Store bytes the server produced itself (crops, renders); the actor counts as uploader."""
+    sha256 = ctx.blobs.put_bytes(data, content_type)
+    record = _record_file(ctx, sha256, len(data), content_type)
+    _remember_uploader(ctx, sha256, None)
+    ctx.session.flush()
+    return record
+
+
+def _record_file(ctx: Ctx, sha256: str, size: int, content_type: str) -> StoredFile:
+    record = ctx.session.get(StoredFile, sha256)
+    if record is None:
+        try:
+            with ctx.session.begin_nested():
+                record = StoredFile(sha256=sha256, size=size, content_type=content_type)
+                ctx.session.add(record)
+        except IntegrityError:
+            # Another request stored the same bytes a moment ago: theirs is ours.
+            record = ctx.session.get(StoredFile, sha256)
+    return record
+
+
+def _remember_uploader(ctx: Ctx, sha256: str, filename: str | None) -> None:
+    if ctx.actor.id is None or ctx.session.get(FileUpload, (sha256, ctx.actor.id)) is not None:
+        return
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(
+                FileUpload(
+                    sha256=sha256, user_id=ctx.actor.id, filename=(filename or "")[:255] or None
+                )
+            )
+    except IntegrityError:
+        pass

@@ -249,3 +249,9 @@ def check_upload(
     if detected is None or detected not in allowed:
         raise UnsupportedMedia(_UNSUPPORTED_MESSAGE, details=details)
     return detected
+
+
+# Photos the OCR endpoints decode: no GIF (animated, palette) and no PDF.
+IMAGE_UPLOAD_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
+)

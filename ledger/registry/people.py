@@ -39,6 +39,7 @@ from ledger.registry.idnumber import (
     parse_id_number,
 )
 from ledger.registry.models import Household, Person, PersonTag
+from ledger.registry.scans import link_scan
 
 PLAIN_FIELDS = (
     "name",
@@ -165,11 +166,14 @@ def create_person(ctx: Ctx, data: dict[str, Any]) -> Person:
         raise DuplicateRecordId(details={"existing_id": record_id})
     if not data.get("area"):
         raise field_error("area", "请选择所属网格")
+    scan_id = data.pop("scan_id", None)
     person = Person(id=record_id, created_by=ctx.actor.id, version=1)
     person.created_at = person.updated_at = utcnow()
     with _saving(ctx, person):
         _apply(ctx, person, data)
         ctx.session.add(person)
+    if scan_id:
+        link_scan(ctx, str(scan_id), person)
     return person
 
 
@@ -202,10 +206,13 @@ def update_person(
 ) -> Person:
     person = get_person(ctx, person_id)
     check_version(person.version, expected_version)
-    changes = {k: v for k, v in changes.items() if k != "id"}
+    scan_id = changes.get("scan_id")
+    changes = {k: v for k, v in changes.items() if k not in ("id", "scan_id")}
     with _saving(ctx, person):
         _apply(ctx, person, changes)
         person.updated_at = utcnow()
+    if scan_id:
+        link_scan(ctx, str(scan_id), person)
     return person
 
 

@@ -13,10 +13,11 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from server.resources.files.routes import blp as files
     from server.resources.health.routes import blp as health
     from server.resources.households.routes import blp as households
+    from server.resources.ocr.routes import blp as ocr
     from server.resources.people.routes import blp as people
     from server.resources.users.routes import blp as users
 
-    for blp in (health, auth, areas, users, people, households, files, audit):
+    for blp in (health, auth, areas, users, people, households, files, ocr, audit):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

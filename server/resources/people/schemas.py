@@ -31,6 +31,10 @@ class PersonFieldsSchema(ma.Schema):
     household_id = _text(36)
     relationship_to_head = _text(32)
     notes = _text(2000)
+    scan_id = ma.fields.UUID(
+        load_default=None,
+        metadata={"description": "OCR 扫描记录编号：保存后证件照片归入该居民"},
+    )
 
 
 class PersonCreateSchema(PersonFieldsSchema):

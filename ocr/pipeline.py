@@ -1,0 +1,245 @@
+"""From photo bytes to a checked document: decode, locate, rectify, OCR, classify, parse, check."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ocr.engine import OcrEngine, TextLine, get_engine
+
+ID_CARD_TYPES = ("id_card_front", "id_card_back")
+REGISTER_TYPES = ("household_register_home", "household_register_member")
+SIDE_NAMES = {"id_card_front": "人像面", "id_card_back": "国徽面"}
+
+MESSAGES = {
+    "rotated": "照片方向已自动校正，下次请横平竖直地拍摄",
+    "not_a_document": "没有识别到证件，请把证件平放在深色桌面上，对准后重新拍摄",
+    "wrong_side": "拍到的是身份证{actual}，请翻面后拍摄{expected}",
+    "wrong_document": "拍到的不是{expected}，请拍摄{expected}后重试",
+}
+
+# Lines that open each document: upright, they sit in the top half of the crop.
+TOP_ANCHORS = {
+    "id_card_front": ("姓名", "性别", "民族"),
+    "id_card_back": ("中华人民共和国", "居民身份证"),
+    "household_register_home": ("户别", "户主姓名", "户号"),
+    "household_register_member": ("常住人口登记卡", "姓名", "户主或与户主关系"),
+}
+
+# Heavy matrix work already uses every core; more concurrent OCR calls per process only thrash.
+_slots = threading.BoundedSemaphore(max(1, int(os.environ.get("WANGGE_OCR_CONCURRENCY", "1"))))
+
+
+@dataclass
+class ScanResult:
+    document_type: str | None
+    fields: dict[str, Any]
+    field_confidence: dict[str, float]
+    checks: dict[str, Any]
+    warnings: list[dict[str, str]]
+    crop: np.ndarray
+    portrait: np.ndarray | None
+    lines: list[TextLine]
+    engine: str
+    timing_ms: dict[str, float] = field(default_factory=dict)
+
+
+def recognize(engine: OcrEngine, image: np.ndarray):
+    with _slots:
+        return engine.recognize(image)
+
+
+def _warning(code: str, **fmt: str) -> dict[str, str]:
+    message = MESSAGES.get(code, code)
+    return {"code": code, "message": message.format(**fmt) if fmt else message}
+
+
+def _rotate_lines_180(lines: list[TextLine], shape: tuple[int, ...]) -> list[TextLine]:
+    """Map boxes into the upright crop; the recogniser already read each line the right way."""
+    height, width = shape[:2]
+    turned = []
+    for line in lines:
+        box = [[width - x, height - y] for x, y in line.box]
+        # Keep the corner order TL, TR, BR, BL for the upright line.
+        box = box[2:] + box[:2]
+        turned.append(TextLine(text=line.text, box=box, confidence=line.confidence))
+    turned.sort(key=lambda ln: (round(ln.cy / 8), ln.cx))
+    return turned
+
+
+def _upside_down(document_type: str | None, lines: list[TextLine], height: int) -> bool:
+    anchors = TOP_ANCHORS.get(document_type or "", ())
+    votes = [line.cy > height / 2 for line in lines if any(a in line.text for a in anchors)]
+    return bool(votes) and sum(votes) > len(votes) / 2
+
+
+def _normalise(lines: list[TextLine]) -> list[TextLine]:
+    from ocr.text import normalize
+
+    out = []
+    for line in lines:
+        text = normalize(line.text)
+        if text:
+            out.append(TextLine(text=text, box=line.box, confidence=line.confidence))
+    return out
+
+
+def portrait_crop(card: np.ndarray) -> np.ndarray:
+    """The photo area of an upright ID card front (right third, upper three quarters)."""
+    height, width = card.shape[:2]
+    return card[int(height * 0.10) : int(height * 0.80), int(width * 0.62) : int(width * 0.94)]
+
+
+def scan(
+    data: bytes,
+    *,
+    expect: str,
+    side: str | None = None,
+    today: date | None = None,
+    engine: OcrEngine | None = None,
+) -> ScanResult:
+    """Read a photo of an ID card (``expect="id_card"``) or a household-register page."""
+    from ocr import checks as checkers
+    from ocr.document import locate_document, orient_by_text, rectify
+    from ocr.image import decode_image, downscale
+    from ocr.parsers import classify, parse
+    from ocr.quality import assess
+
+    engine = engine or get_engine()
+    today = today or date.today()
+    timing: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timing[name] = round((now - since) * 1000, 1)
+        return now
+
+    decoded = decode_image(data)
+    image, _scale = downscale(decoded.bgr, max_side=2000)
+    t = lap("decode", started)
+
+    is_card = expect == "id_card"
+    located = locate_document(image, "card" if is_card else "page")
+    if located.quad is not None:
+        crop = rectify(image, located.quad, long_side=1000 if is_card else 1400)
+    else:
+        crop, _ = downscale(image, max_side=1280)
+    t = lap("locate", t)
+
+    result = recognize(engine, crop)
+    lines = _normalise(result.lines)
+    timing.update({f"ocr_{k}": v for k, v in result.timing_ms.items()})
+    t = lap("ocr", t)
+
+    warnings: list[dict[str, str]] = []
+    rotated = False
+    turn = orient_by_text(lines, crop.shape)
+    if turn in (90, 270):
+        # Sideways text cannot be read line by line: turn the crop and read it again.
+        crop = np.ascontiguousarray(np.rot90(crop, k=1 if turn == 90 else 3))
+        result = recognize(engine, crop)
+        lines = _normalise(result.lines)
+        rotated = True
+        t = lap("ocr_rotated", t)
+
+    document_type, _score = classify(lines)
+    if _upside_down(document_type, lines, crop.shape[0]):
+        crop = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
+        lines = _rotate_lines_180(lines, crop.shape)
+        rotated = True
+    if rotated:
+        warnings.append(_warning("rotated"))
+
+    wanted = ID_CARD_TYPES if is_card else REGISTER_TYPES
+    fields: dict[str, Any] = {}
+    confidence: dict[str, float] = {}
+    checks: dict[str, Any] = {}
+    if document_type is None:
+        warnings.append(_warning("not_a_document"))
+    elif document_type not in wanted:
+        warnings.append(_warning("wrong_document", expected="身份证" if is_card else "户口簿内页"))
+        document_type = None
+    else:
+        if is_card and side and document_type != f"id_card_{side}":
+            warnings.append(
+                _warning(
+                    "wrong_side",
+                    actual=SIDE_NAMES[document_type],
+                    expected=SIDE_NAMES[f"id_card_{side}"],
+                )
+            )
+        parsed = parse(document_type, lines)
+        fields, confidence = parsed.fields, parsed.field_confidence
+        checker = {
+            "id_card_front": checkers.check_id_card_front,
+            "id_card_back": checkers.check_id_card_back,
+            "household_register_home": checkers.check_household_home,
+            "household_register_member": checkers.check_household_member,
+        }[document_type]
+        checks, found, fields = checker(fields, today)
+        warnings.extend({"code": code, "message": message} for code, message in found)
+    t = lap("parse", t)
+
+    for w in assess(image, located):
+        warnings.append({"code": w.code, "message": w.message})
+    lap("quality", t)
+    timing["total"] = round((time.perf_counter() - started) * 1000, 1)
+
+    portrait = portrait_crop(crop) if document_type == "id_card_front" else None
+    return ScanResult(
+        document_type=document_type,
+        fields=fields,
+        field_confidence=confidence,
+        checks=checks,
+        warnings=_dedupe(warnings),
+        crop=crop,
+        portrait=portrait,
+        lines=lines,
+        engine=engine.name,
+        timing_ms=timing,
+    )
+
+
+def read_text(data: bytes, *, engine: OcrEngine | None = None) -> tuple[list[TextLine], dict]:
+    """Plain text lines of any photo, for things that are not ID documents."""
+    from ocr.image import decode_image, downscale
+
+    engine = engine or get_engine()
+    decoded = decode_image(data)
+    image, scale = downscale(decoded.bgr, max_side=1600)
+    result = recognize(engine, image)
+    # Report boxes in the coordinates of the photo as uploaded.
+    lines = [
+        TextLine(
+            text=line.text,
+            box=[[x / scale, y / scale] for x, y in line.box],
+            confidence=line.confidence,
+        )
+        for line in result.lines
+    ]
+    return lines, result.timing_ms
+
+
+def _dedupe(warnings: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen: set[str] = set()
+    out = []
+    for w in warnings:
+        if w["code"] not in seen:
+            seen.add(w["code"])
+            out.append(w)
+    return out
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 88) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buf.tobytes()

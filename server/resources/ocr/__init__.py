@@ -1,0 +1,1 @@
+"""Document OCR API: ID cards and household registers become filled forms."""

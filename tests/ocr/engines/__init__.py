@@ -1,0 +1,1 @@
+"""Tests for the OCR engine backends on the committed fixtures."""
