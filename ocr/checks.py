@@ -282,10 +282,10 @@ def _check_id(fields: dict, out: dict, today: date) -> tuple[dict, list[tuple[st
     # A date or sex the OCR could not read is taken from the verified number, which encodes both;
     # one that was read and disagrees is left alone and warned about below.
     filled = []
-    if fields.get("birth_date") is None:
+    if not fields.get("birth_date"):
         out["birth_date"] = encoded.isoformat()
         filled.append("birth_date")
-    if fields.get("sex") is None:
+    if not fields.get("sex"):
         out["sex"] = encoded_sex
         filled.append("sex")
     checks["filled_from_id"] = filled

@@ -15,7 +15,9 @@ __all__ = [
     "PAGE_ASPECT",
     "Located",
     "locate_document",
+    "order_quad",
     "orient_by_text",
+    "quad_iou",
     "rectify",
 ]
 
@@ -372,19 +374,22 @@ def _select(finals: list) -> tuple[float, str, np.ndarray] | None:
     plausible = [f for f in finals if f[0] >= 0.45 and f[1] > 0.0]
     if not plausible:
         return None
-    best = max(plausible, key=lambda f: f[0] * (0.5 + 0.5 * f[1]))
+    # A shape cut by the frame edge is taken only when nothing whole is about as good: the
+    # sheet under a photocopied card or page runs out of frame more often than the card does.
+    best = max(plausible, key=lambda f: f[0] * (0.5 + 0.5 * f[1]) * (0.8 if f[5] else 1.0))
     chosen = best
     for f in plausible:
         # The outer shape must be as plausible a document (a photocopied card's paper sheet
-        # contains the card too, but has the wrong shape for one).
+        # contains the card too, but has the wrong shape for one), and whole.
         if (
             f[2] > chosen[2]
+            and not f[5]
             and f[0] >= 0.8 * best[0]
             and f[1] >= min(0.5, best[1])
             and _contains(f[4], best[4])
         ):
             chosen = f
-    edge, fit, _, method, q = chosen
+    edge, fit, _, method, q, _ = chosen
     return edge * (0.5 + 0.5 * fit), method, q
 
 
@@ -464,7 +469,7 @@ def _robust_line(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _finalists(bgr: np.ndarray, kind: str | None) -> tuple[int, list | None]:
-    """Candidates after snapping, as (edge, aspect fit, area, method, quad in mid pixels).
+    """Snapped candidates: (edge, aspect fit, area, method, quad in mid pixels, cut by frame).
 
     Returns the mid-copy shrink factor too; ``None`` instead of a list for a full-frame image.
     """
@@ -507,14 +512,15 @@ def _finalists(bgr: np.ndarray, kind: str | None) -> tuple[int, list | None]:
         support = _side_support(img_mid, q2)
         fit = _aspect_fit(_quad_aspect(q2), kind)
         cut = _border_sides(q2, mw, mh)
-        if 1 <= cut.sum() <= 2 and support[~cut].min() >= 0.6:
+        is_cut = bool(1 <= cut.sum() <= 2 and support[~cut].min() >= 0.6)
+        if is_cut:
             # A document running out of the frame shows no edge where it is cut: credit those
             # sides (the caller reports it as incomplete) and do not judge the visible part's
             # shape, which is any fraction of the whole.
             support[cut] = 0.75
             fit = max(fit, 0.3)
         edge = 0.7 * float(support.mean()) + 0.3 * float(support.min())
-        finals.append((edge, fit, area, method, q2))
+        finals.append((edge, fit, area, method, q2, is_cut))
     return f_mid, finals
 
 
@@ -575,10 +581,11 @@ def _touches_border(q: np.ndarray, w: int, h: int) -> bool:
 def rectify(
     bgr: np.ndarray, quad: np.ndarray, *, long_side: int = 1000, landscape: bool = True
 ) -> np.ndarray:
-    """Warp the quad to a flat, square-on crop whose long side is ``long_side`` pixels.
+    """Warp the quad (any corner order) to a flat, square-on crop ``long_side`` pixels long.
 
     With ``landscape`` (cards always; the register pages of the 户口簿 are landscape too) a
-    document lying on its side is turned so the long side is horizontal. Which of the two
+    document lying on its side is turned so the long side is horizontal; pass False for a
+    portrait form (an A4 certificate) to keep the shape it has in the photo. Which of the two
     landscape ways up is right needs the text: see ``orient_by_text``.
     """
     q = order_quad(quad)
@@ -589,14 +596,16 @@ def rectify(
         width, height = height, width
     k = long_side / max(width, height)
     out_w, out_h = max(1, round(width * k)), max(1, round(height * k))
-    dst = np.float32([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]])
+    # Warping straight down to a much smaller size skips source pixels and aliases thin
+    # strokes: warp to a size at most 2x down, then average down with INTER_AREA.
+    f = max(1, min(4, math.ceil(0.5 / k)))
+    dst = np.float32([[0, 0], [out_w * f, 0], [out_w * f, out_h * f], [0, out_h * f]])
     m = cv2.getPerspectiveTransform(q.astype(np.float32), dst)
-    # Shrinking a large quad with plain bilinear sampling aliases thin strokes; pre-blur a bit.
-    src = bgr
-    if k < 0.5:
-        src = cv2.GaussianBlur(bgr, (0, 0), 0.4 / k)
-    return cv2.warpPerspective(src, m, (out_w, out_h), flags=cv2.INTER_LINEAR,
+    flat = cv2.warpPerspective(bgr, m, (out_w * f, out_h * f), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    if f > 1:
+        flat = cv2.resize(flat, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    return flat
 
 
 def orient_by_text(lines: Sequence, crop_shape: tuple[int, ...]) -> int:
@@ -636,8 +645,8 @@ def orient_by_text(lines: Sequence, crop_shape: tuple[int, ...]) -> int:
     start_aligned = _alignment(starts, scale)
     end_aligned = _alignment(ends, scale)
     if vertical:
-        # Text read top to bottom after a 90-degree clockwise turn of the page shows its
-        # line starts at the top edge... the crop needs a 270 turn to be upright, and so on.
+        # Turned 90 degrees clockwise, lines run downwards and start together at the top: it
+        # takes 270 more degrees (clockwise) to be upright. Starting at the bottom: 90.
         return 270 if start_aligned >= end_aligned else 90
     return 0 if start_aligned >= end_aligned else 180
 

@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
+want="${1:-dev}"   # "runtime": requirements.txt; "dev": + test tools; "paddle": + PaddleOCR
 VENV="${WANGGE_VENV:-.venv}"
-want="${1:-dev}"   # "runtime" installs only requirements.txt
+# PaddleOCR brings 1.3 GB and its own OpenCV builds: it lives in a venv of its own.
+[ "$want" = "paddle" ] && VENV="${WANGGE_PADDLE_VENV:-.venv-paddle}"
 
 # System packages the tests need: CJK and OCR-B fonts for the synthetic document generator.
-if [ "$want" = "dev" ]; then
+if [ "$want" != "runtime" ]; then
   missing=()
   for pkg in $(cat ocr/synthetic/APT_PACKAGES); do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -29,12 +31,16 @@ fi
 
 reqs=requirements.txt
 [ "$want" = "dev" ] && reqs="requirements.txt requirements-dev.txt"
+[ "$want" = "paddle" ] && reqs="requirements.txt requirements-dev.txt requirements-paddle.txt"
 stamp="$VENV/.setup-stamp-$want"
 hash=$(cat $reqs | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
   echo "== installing Python packages ($want)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  if [ "$want" = "dev" ]; then
+  if [ "$want" = "paddle" ]; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      -r requirements-dev.txt -r requirements-paddle.txt
+  elif [ "$want" = "dev" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   else
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything and run the whole test suite: lint, then pytest on SQLite, then, when
-# CI=true or WANGGE_TEST_POSTGRES=1, again on a real PostgreSQL started here on loopback.
+# CI=true or WANGGE_TEST_POSTGRES=1, again on a real PostgreSQL started here on loopback,
+# and the PaddleOCR backend's tests in their own venv (CI=true or WANGGE_TEST_PADDLE=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
@@ -20,4 +21,10 @@ if [ "${CI:-}" = "true" ] || [ "${WANGGE_TEST_POSTGRES:-0}" = "1" ]; then
   trap stop_test_postgres EXIT
   echo "== pytest (PostgreSQL)"
   WANGGE_TEST_DATABASE_URL="$TEST_POSTGRES_URL" python -m pytest -q -p no:cacheprovider "$@"
+fi
+
+if [ "${CI:-}" = "true" ] || [ "${WANGGE_TEST_PADDLE:-0}" = "1" ]; then
+  echo "== pytest (PaddleOCR backend)"
+  bash scripts/setup.sh paddle
+  WANGGE_TEST_PADDLE=1 .venv-paddle/bin/python -m pytest -q -p no:cacheprovider tests/ocr/engines
 fi

@@ -311,3 +311,16 @@ def test_extract_lowers_confidence_of_a_repaired_number():
     assert result.fields["ethnicity"] == "汉"
     assert result.field_confidence["id_number"] == pytest.approx(0.98 * 0.9)
     assert not codes(result.warnings) & ID_WARNINGS
+
+
+def test_unreadable_birth_date_and_sex_are_taken_from_a_valid_number():
+    checks, warnings, fields = check_id_card_front(front(GOOD, birth=None, sex=""), TODAY)
+    assert fields["birth_date"] == "1974-11-10"
+    assert checks["filled_from_id"] == ["birth_date", "sex"]
+    assert "fields_missing" not in codes(warnings)
+    _, _, fields = check_household_member({"id_number": GOOD, "sex": None}, TODAY)
+    assert fields["sex"] == "男"
+    # Not from a number that fails its check digit.
+    bad = GOOD[:-1] + ("1" if GOOD[-1] != "1" else "2")
+    _, _, fields = check_household_member({"id_number": bad, "birth_date": None}, TODAY)
+    assert fields["birth_date"] is None

@@ -24,11 +24,12 @@ ID_WARNINGS = {"checksum_failed", "id_number_corrected", "id_number_missing"}
 # Per-field exact-match share over the legible fixtures of each kind, set a little below what the
 # parsers reach with rapidocr 3.10.0 (PP-OCRv6 small) so a regression fails but engine noise
 # does not.
+# Reached when written: front 35/36, back 24/24, home 27/30, member 89/105.
 MIN_FIELD_RATE = {
-    "id_card_front": 0.8,
+    "id_card_front": 0.9,
     "id_card_back": 0.95,
-    "household_register_home": 0.75,
-    "household_register_member": 0.7,
+    "household_register_home": 0.83,
+    "household_register_member": 0.78,
 }
 
 
