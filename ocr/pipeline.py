@@ -151,6 +151,15 @@ def scan(
         t = lap("ocr_rotated", t)
 
     document_type, _score = classify(lines)
+    if document_type is None and lines:
+        # Engines without a 180° line classifier (paddleocr) read an upside-down page as
+        # noise; one more pass on the turned crop settles it.
+        flipped = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
+        flipped_lines = _normalise(recognize(engine, flipped).lines)
+        flipped_type, _score = classify(flipped_lines)
+        if flipped_type is not None:
+            crop, lines, document_type, rotated = flipped, flipped_lines, flipped_type, True
+        t = lap("ocr_flipped", t)
     if _upside_down(document_type, lines, crop.shape[0]):
         crop = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
         lines = _rotate_lines_180(lines, crop.shape)
