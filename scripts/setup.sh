@@ -10,10 +10,11 @@ VENV="${WANGGE_VENV:-.venv}"
 # PaddleOCR brings 1.3 GB and its own OpenCV builds: it lives in a venv of its own.
 [ "$want" = "paddle" ] && VENV="${WANGGE_PADDLE_VENV:-.venv-paddle}"
 
-# System packages the tests need: CJK and OCR-B fonts for the synthetic document generator.
+# System packages the tests need: fonts for the synthetic document generator, espeak-ng and
+# an AMR-WB encoder for the speech tests.
 if [ "$want" != "runtime" ]; then
   missing=()
-  for pkg in $(cat ocr/synthetic/APT_PACKAGES); do
+  for pkg in $(cat ocr/synthetic/APT_PACKAGES speech/APT_PACKAGES); do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -20,7 +20,11 @@ if [ "${CI:-}" = "true" ] || [ "${WANGGE_TEST_POSTGRES:-0}" = "1" ]; then
   start_test_postgres
   trap stop_test_postgres EXIT
   echo "== pytest (PostgreSQL)"
-  WANGGE_TEST_DATABASE_URL="$TEST_POSTGRES_URL" python -m pytest -q -p no:cacheprovider "$@"
+  # Only the suites that touch the database run again; OCR and speech are database-free.
+  pg_args=("$@")
+  [ ${#pg_args[@]} -eq 0 ] && pg_args=(tests/server tests/ledger)
+  WANGGE_TEST_DATABASE_URL="$TEST_POSTGRES_URL" python -m pytest -q -p no:cacheprovider \
+    "${pg_args[@]}"
 fi
 
 if [ "${CI:-}" = "true" ] || [ "${WANGGE_TEST_PADDLE:-0}" = "1" ]; then

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ocr import checks as _checks
-from ocr.parsers.common import ParseResult
+from ocr.parsers.common import ParseResult, id_number_candidates
 from ocr.parsers.household import HOME_FIELDS, MEMBER_FIELDS, parse_home, parse_member
 from ocr.parsers.id_card import BACK_FIELDS, FRONT_FIELDS, parse_back, parse_front
 from ocr.parsers.layout import find_label, strip_ignored
@@ -95,17 +95,30 @@ def _text_of(lines: Iterable) -> str:
     return "\n".join(parts)
 
 
-def classify(lines: Sequence) -> tuple[str | None, float]:
+def classify(lines: Sequence, among: Sequence[str] | None = None) -> tuple[str | None, float]:
     """The document kind the lines come from and a 0–1 score, or (None, 0.0) if none fits.
 
-    Accepts TextLine objects, dicts with "text", or plain strings. The score is the winner's
-    share of the keyword weight found for all kinds, scaled down when little was found.
+    Accepts TextLine objects, dicts with "text", or plain strings. ``among`` limits the answer
+    to some kinds (the caller knows a card or a register page was photographed). The score is
+    the winner's share of the keyword weight found for all kinds, scaled down when little was
+    found.
     """
-    stripped, _ = strip_ignored(_text_of(lines))
+    text = _text_of(lines)
+    stripped, _ = strip_ignored(text)
     totals = {}
     for kind, words in _KEYWORDS.items():
-        totals[kind] = sum(weight for word, weight in words if find_label(stripped, word, True))
-    best = max(totals, key=lambda k: totals[k])
+        # Two misread characters are tolerated in long words: a page is judged by all of them.
+        totals[kind] = sum(
+            weight for word, weight in words if find_label(stripped, word, True, max_wrong=2)
+        )
+    if id_number_candidates(text.splitlines()):
+        # An 18-character number is the card's most legible line, often all that is read.
+        totals["id_card_front"] += 2.5
+        totals["household_register_member"] += 1.0
+    allowed = [k for k in totals if among is None or k in among]
+    if not allowed:
+        return None, 0.0
+    best = max(allowed, key=lambda k: totals[k])
     if totals[best] < _MIN_SCORE:
         return None, 0.0
     share = totals[best] / sum(totals.values())

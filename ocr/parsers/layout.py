@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ocr.text import normalize
 
@@ -177,28 +178,33 @@ def strip_ignored(text: str) -> tuple[str, list[int]]:
     return "".join(kept), where
 
 
-def find_label(haystack: str, needle: str, fuzzy: bool) -> list[tuple[int, int]]:
-    """Start/end of ``needle`` in ``haystack``; long labels also match with one wrong character."""
+def find_label(
+    haystack: str, needle: str, fuzzy: bool, max_wrong: int = 1
+) -> list[tuple[int, int]]:
+    """Start/end of ``needle`` in ``haystack``; with ``fuzzy``, labels of four or more characters
+    also match with up to ``max_wrong`` misread characters (at most one per two characters)."""
     hits = []
     start = haystack.find(needle)
     while start >= 0:
         hits.append((start, start + len(needle)))
         start = haystack.find(needle, start + 1)
-    if hits or not fuzzy or len(needle) < 4:
+    n = len(needle)
+    max_wrong = min(max_wrong, n // 4 if n < 6 else n // 3)
+    if hits or not fuzzy or max_wrong < 1:
         return hits
-    n, half = len(needle), len(needle) // 2
-    # With one wrong character, one half of the label is read exactly: only windows around
-    # exact hits of either half need comparing.
+    # With k wrong characters, one of k + 1 parts of the label is read exactly: only windows
+    # around exact hits of a part need comparing.
+    cuts = [round(i * n / (max_wrong + 1)) for i in range(max_wrong + 2)]
     starts = set()
-    for part, offset in ((needle[:half], 0), (needle[half:], half)):
-        at = haystack.find(part)
+    for a, b in pairwise(cuts):
+        at = haystack.find(needle[a:b])
         while at >= 0:
-            if 0 <= at - offset <= len(haystack) - n:
-                starts.add(at - offset)
-            at = haystack.find(part, at + 1)
+            if 0 <= at - a <= len(haystack) - n:
+                starts.add(at - a)
+            at = haystack.find(needle[a:b], at + 1)
     for i in sorted(starts):
         window = haystack[i : i + n]
-        if sum(a != b for a, b in zip(window, needle, strict=True)) == 1:
+        if 0 < sum(x != y for x, y in zip(window, needle, strict=True)) <= max_wrong:
             hits.append((i, i + n))
     return hits
 
@@ -330,7 +336,14 @@ class Layout:
                 if box is None:
                     continue
                 x = (edges[o_start] + edges[o_end]) / 2
-                anchors.append((box[0], box[1], x, line.cy, line.height, box[3]))
+                width = edges[o_end] - edges[o_start]
+                anchors.append((box[0], box[1], x, line.cy, line.height, box[3], width, box[2]))
+        if len(anchors) == 1 and anchors[0][7] >= 20 and anchors[0][6] > 0:
+            # One long printed line (a title) read alone: its width gives the scale. Short labels
+            # are too coarse for that.
+            tx, ty, x, y, _h, _th, width, t_width = anchors[0]
+            scale = width / t_width
+            return scale, x - scale * tx, y - scale * ty
         while len(anchors) >= 2:
             n = len(anchors)
             mtx = sum(a[0] for a in anchors) / n
@@ -383,8 +396,10 @@ class Layout:
                 y0, y1 = scale * (cy - h / 2) + by, scale * (cy + h / 2) + by
                 self.virtual.append(text)
                 if not self._claim(found, label, text, x0, y0, x1, y1):
-                    # Nothing was read there at all: keep the label as a boundary.
-                    ghost = Line("", 1.0, x0, y0, x1, y1, -1)
+                    # Nothing was read there at all: keep the label as a boundary, as tall as an
+                    # OCR box around such text would be (about twice the printed size).
+                    grow = 0.4 * (y1 - y0)
+                    ghost = Line("", 1.0, x0, y0 - grow, x1, y1 + grow, -1)
                     piece = Piece(ghost, "", x0, x1, label)
                     piece.variant = text
                     extra.append(piece)

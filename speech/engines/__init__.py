@@ -1,0 +1,1 @@
+"""Speech recognition backends: vosk (deployments) and whisper (default without a Vosk model)."""

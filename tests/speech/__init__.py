@@ -1,0 +1,1 @@
+"""Tests for the speech package: decoding, text clean-up, engines and streaming."""
