@@ -22,7 +22,6 @@ MESSAGES = {
     "rotated": "照片方向已自动校正，下次请横平竖直地拍摄",
     "not_a_document": "没有识别到证件，请把证件平放在深色桌面上，对准后重新拍摄",
     "wrong_side": "拍到的是身份证{actual}，请翻面后拍摄{expected}",
-    "wrong_document": "拍到的不是{expected}，请拍摄{expected}后重试",
 }
 
 # Lines that open each document: upright, they sit in the top half of the crop.
@@ -106,10 +105,9 @@ def scan(
     engine: OcrEngine | None = None,
 ) -> ScanResult:
     """Read a photo of an ID card (``expect="id_card"``) or a household-register page."""
-    from ocr import checks as checkers
     from ocr.document import locate_document, orient_by_text, rectify
     from ocr.image import decode_image, downscale
-    from ocr.parsers import classify, parse
+    from ocr.parsers import classify, extract
     from ocr.quality import assess
 
     engine = engine or get_engine()
@@ -150,13 +148,15 @@ def scan(
         rotated = True
         t = lap("ocr_rotated", t)
 
-    document_type, _score = classify(lines)
+    wanted = ID_CARD_TYPES if is_card else REGISTER_TYPES
+    # Only the kinds this endpoint expects: a poorly read page must not pass for another kind.
+    document_type, _score = classify(lines, among=wanted)
     if document_type is None and lines:
         # Engines without a 180° line classifier (paddleocr) read an upside-down page as
         # noise; one more pass on the turned crop settles it.
         flipped = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
         flipped_lines = _normalise(recognize(engine, flipped).lines)
-        flipped_type, _score = classify(flipped_lines)
+        flipped_type, _score = classify(flipped_lines, among=wanted)
         if flipped_type is not None:
             crop, lines, document_type, rotated = flipped, flipped_lines, flipped_type, True
         t = lap("ocr_flipped", t)
@@ -167,15 +167,11 @@ def scan(
     if rotated:
         warnings.append(_warning("rotated"))
 
-    wanted = ID_CARD_TYPES if is_card else REGISTER_TYPES
     fields: dict[str, Any] = {}
     confidence: dict[str, float] = {}
     checks: dict[str, Any] = {}
     if document_type is None:
         warnings.append(_warning("not_a_document"))
-    elif document_type not in wanted:
-        warnings.append(_warning("wrong_document", expected="身份证" if is_card else "户口簿内页"))
-        document_type = None
     else:
         if is_card and side and document_type != f"id_card_{side}":
             warnings.append(
@@ -185,16 +181,13 @@ def scan(
                     expected=SIDE_NAMES[f"id_card_{side}"],
                 )
             )
-        parsed = parse(document_type, lines)
-        fields, confidence = parsed.fields, parsed.field_confidence
-        checker = {
-            "id_card_front": checkers.check_id_card_front,
-            "id_card_back": checkers.check_id_card_back,
-            "household_register_home": checkers.check_household_home,
-            "household_register_member": checkers.check_household_member,
-        }[document_type]
-        checks, found, fields = checker(fields, today)
-        warnings.extend({"code": code, "message": message} for code, message in found)
+        extracted = extract(lines, document_type, today=today)
+        fields, confidence, checks = (
+            extracted.fields,
+            extracted.field_confidence,
+            extracted.checks,
+        )
+        warnings.extend({"code": code, "message": message} for code, message in extracted.warnings)
     t = lap("parse", t)
 
     for w in assess(image, located):
