@@ -114,6 +114,22 @@ def cpu_threads() -> int:
     return max(1, int(os.environ.get("WANGGE_SPEECH_THREADS") or os.cpu_count() or 1))
 
 
+class PartialPublisher:
+    """Stream bookkeeping both engines share: emit only changed partial text, time the first."""
+
+    partial: str
+    first_partial_ms: float | None
+    _started: float | None
+
+    def _publish(self, partial: str) -> str | None:
+        if partial and partial != self.partial:
+            self.partial = partial
+            if self.first_partial_ms is None:
+                self.first_partial_ms = (time.perf_counter() - self._started) * 1000
+            return partial
+        return None
+
+
 class PcmBuffer:
     """A stream's PCM16 chunks: whole samples only (an odd trailing byte waits for the next
     chunk), the duration limit enforced, and the audio kept as float32 when ``keep``."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from speech.audio import DEFAULT_MAX_SECONDS, SAMPLE_RATE, Audio
-from speech.engine import EngineError, PcmBuffer, Transcript, as_audio
+from speech.engine import EngineError, PartialPublisher, PcmBuffer, Transcript, as_audio
 from speech.models import vosk_model_language, vosk_model_path, vosk_supports_runtime_vocabulary
 from speech.text import HotwordCorrector, compose, join_words, punctuate_words, tidy
 
@@ -144,7 +144,7 @@ class VoskEngine:
         return VoskStream(self, hotwords, grammar=grammar, max_seconds=max_seconds)
 
 
-class VoskStream:
+class VoskStream(PartialPublisher):
     """Vosk's own streaming: partial hypotheses per chunk, an utterance at each endpoint."""
 
     def __init__(
@@ -197,12 +197,7 @@ class VoskStream:
             words = json.loads(self._rec.PartialResult()).get("partial", "").split()
             tail = join_words(w for w in words if w != "[unk]")
             partial = head + (tidy(tail, self._corrector, final=False)[0] if tail else "")
-        if partial and partial != self.partial:
-            self.partial = partial
-            if self.first_partial_ms is None:
-                self.first_partial_ms = (time.perf_counter() - self._started) * 1000
-            return partial
-        return None
+        return self._publish(partial)
 
     def finish(self) -> Transcript:
         started = time.perf_counter()

@@ -11,7 +11,14 @@ from collections.abc import Iterable
 import numpy as np
 
 from speech.audio import DEFAULT_MAX_SECONDS, SAMPLE_RATE, Audio
-from speech.engine import EngineError, PcmBuffer, Transcript, as_audio, cpu_threads
+from speech.engine import (
+    EngineError,
+    PartialPublisher,
+    PcmBuffer,
+    Transcript,
+    as_audio,
+    cpu_threads,
+)
 from speech.models import whisper_model_dir
 from speech.text import HotwordCorrector, compose, tidy
 
@@ -219,7 +226,7 @@ class WhisperEngine:
         return WhisperStream(self, hotwords, max_seconds=max_seconds)
 
 
-class WhisperStream:
+class WhisperStream(PartialPublisher):
     """Streaming by re-decoding a sliding window of the audio not yet committed.
 
     Every ``interval`` seconds of new audio (stretched to twice the last decode's time) the
@@ -311,12 +318,7 @@ class WhisperStream:
         partial = head + partial_tail
         self._cost = time.perf_counter() - started
         self.decode_ms += self._cost * 1000
-        if partial and partial != self.partial:
-            self.partial = partial
-            if self.first_partial_ms is None:
-                self.first_partial_ms = (time.perf_counter() - self._started) * 1000
-            return partial
-        return None
+        return self._publish(partial)
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
