@@ -14,6 +14,9 @@ keepalive = 5
 max_requests = int(os.environ.get("WANGGE_MAX_REQUESTS", "0"))
 max_requests_jitter = 50
 accesslog = os.environ.get("WANGGE_ACCESS_LOG", "-")
+# Paths only: query strings carry search terms (names, ID numbers) and the WebSocket's
+# access_token, none of which belong in a log file.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("WANGGE_LOG_LEVEL", "info")
 # The load balancer in front rewrites X-Forwarded-*; trust it only from these addresses.

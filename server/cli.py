@@ -1,4 +1,4 @@
-"""Flask CLI: init-db, user create, seed-demo."""
+"""Flask CLI: init-db, user create, seed-demo (speech commands are in speech_cli)."""
 
 from __future__ import annotations
 
@@ -122,3 +122,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_cli)
+
+    from server.speech_cli import speech_cli
+
+    app.cli.add_command(speech_cli)

@@ -37,6 +37,13 @@ class Settings:
     ocr_engine: str = "rapidocr"
     # Load OCR models at start (production) rather than on the first scan (tests, dev).
     ocr_preload: bool = False
+    # auto: Vosk when WANGGE_VOSK_MODEL is a Chinese model, else Whisper (speech.engine).
+    speech_engine: str = "auto"
+    speech_preload: bool = False
+    # Longest dictation accepted, by upload or stream (the default: 5 minutes).
+    speech_max_seconds: int = 300
+    # A live stream that sends nothing for this long is closed, freeing its worker thread.
+    speech_idle_seconds: int = 30
 
     @property
     def max_upload_bytes(self) -> int:
@@ -124,5 +131,13 @@ def load_settings(overrides: dict[str, Any] | None = None, env=None) -> Settings
         login_window_minutes=number("LOGIN_WINDOW_MINUTES", 15),
         proxy_hops=number("PROXY_HOPS", 0),
         ocr_engine=str(_lookup(overrides, env, "OCR_ENGINE", "rapidocr")).strip().lower(),
-        ocr_preload=str(_lookup(overrides, env, "OCR_PRELOAD", "0")).lower() in ("1", "true"),
+        ocr_preload=_flag(_lookup(overrides, env, "OCR_PRELOAD", "0")),
+        speech_engine=str(_lookup(overrides, env, "SPEECH_ENGINE", "auto")).strip().lower(),
+        speech_preload=_flag(_lookup(overrides, env, "SPEECH_PRELOAD", "0")),
+        speech_max_seconds=number("SPEECH_MAX_SECONDS", 300),
+        speech_idle_seconds=number("SPEECH_IDLE_SECONDS", 30),
     )
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")

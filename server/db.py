@@ -142,6 +142,25 @@ def read_session() -> Iterator[Session]:
         write_intent.reset(token)
 
 
+@contextmanager
+def write_session() -> Iterator[Session]:
+    """A session of its own that commits when the block succeeds, for writes that must land
+    before the request ends (a WebSocket's evidence file is committed before its final reply)."""
+    from flask import current_app
+
+    token = write_intent.set(True)
+    session = current_app.extensions["wangge_sessionmaker"]()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        write_intent.reset(token)
+
+
 def get_session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:

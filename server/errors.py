@@ -100,6 +100,10 @@ _FIELD_MESSAGES = [
 ]
 
 
+# Audio that is too big or too long is refused like any oversized upload; the rest is 422.
+SPEECH_STATUS = {"speech.too_large": 413, "speech.too_long": 413}
+
+
 def translate(message: Any) -> Any:
     if isinstance(message, str):
         for pattern, replacement in _FIELD_MESSAGES:
@@ -172,10 +176,31 @@ def register_error_handlers(app: Flask) -> None:
         log.error("OCR engine unavailable: %s", exc)
         return envelope(503, "ocr.engine_unavailable", "识别服务暂时不可用，请稍后重试或手动填写")
 
+    from speech import EngineError as SpeechEngineError
+    from speech import SpeechError
+
+    @app.errorhandler(SpeechError)
+    def _speech_error(exc: SpeechError):
+        if isinstance(exc, SpeechEngineError):
+            log.error("speech engine unavailable: %s", exc)
+            return envelope(503, exc.code, exc.message_zh + "请稍后重试或改用文字输入。")
+        return envelope(SPEECH_STATUS.get(exc.code, 422), exc.code, exc.message_zh)
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
         response = envelope(exc.status, exc.code, exc.message, exc.details)
         response.headers.update(exc.headers)
+        return response
+
+    from werkzeug.routing import WebsocketMismatch
+
+    @app.errorhandler(WebsocketMismatch)
+    def _websocket_mismatch(exc: WebsocketMismatch):
+        # A plain HTTP request to a WebSocket address, or the other way round.
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return envelope(400, "websocket_not_supported", "该地址不支持 WebSocket 连接")
+        response = envelope(426, "websocket_required", "该地址只接受 WebSocket 连接")
+        response.headers["Upgrade"] = "websocket"
         return response
 
     @app.errorhandler(HTTPException)

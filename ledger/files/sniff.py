@@ -232,6 +232,7 @@ def check_upload(
     filename: str | None,
     declared_type: str | None,
     allowed: frozenset[str] | set[str] = ALLOWED_UPLOAD_TYPES,
+    unsupported_message: str = _UNSUPPORTED_MESSAGE,
 ) -> str:
     """Sniffed MIME type of an upload, or ``UnsupportedMedia`` if it is unwanted or mislabelled."""
     detected = sniff(head)
@@ -247,11 +248,16 @@ def check_upload(
     if detected is not None and declared is not None and declared not in _families(detected):
         raise UnsupportedMedia(_MISMATCH_MESSAGE, code="files.type_mismatch", details=details)
     if detected is None or detected not in allowed:
-        raise UnsupportedMedia(_UNSUPPORTED_MESSAGE, details=details)
+        raise UnsupportedMedia(unsupported_message, details=details)
     return detected
 
 
 # Photos the OCR endpoints decode: no GIF (animated, palette) and no PDF.
 IMAGE_UPLOAD_TYPES = frozenset(
     {"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"}
+)
+
+# Recordings the speech endpoint decodes: what phones, mini-programs and browsers save voice in.
+AUDIO_UPLOAD_TYPES = frozenset(
+    {t for t in ALLOWED_UPLOAD_TYPES if t.startswith("audio/")} | {"video/3gpp", "video/x-matroska"}
 )

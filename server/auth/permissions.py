@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "households.delete": frozenset({"community_staff", "admin"}),
     "files.upload": ALL_ROLES,
     "files.read": ALL_ROLES,
+    "speech.transcribe": ALL_ROLES,
 }
 
 

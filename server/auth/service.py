@@ -203,10 +203,17 @@ def revoke_user_sessions(session: Session, user_id: int) -> None:
     )
 
 
+def is_websocket() -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
 def authenticate(session: Session) -> None:
     """Resolve the bearer token into ``g.user``, ``g.auth_session_id`` and ``g.scope``."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
+    if not header and is_websocket() and request.args.get("access_token"):
+        # Browsers cannot set headers on a WebSocket handshake; the token rides in the URL.
+        scheme, token = "bearer", request.args["access_token"]
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "auth.required", "请先登录")
     try:

@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import time
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -30,6 +31,9 @@ PRIMING = "以下是普通话的句子。"
 # Hot words ride along in every 30 s window's prompt; Whisper allows 223 prompt tokens and the
 # rest of the window's text needs room, so the list is cut well before that.
 MAX_HOTWORD_TOKENS = 120
+# Speech between pauses is decoded in windows of at most this many seconds (Whisper's limit
+# is 30; a margin leaves room for the padding after the speech).
+MAX_WINDOW_S = 25
 # Phrases Whisper invents on silence and noise (subtitle credits from its training data).
 _HALLUCINATION_MARKERS = (
     "字幕",
@@ -46,6 +50,19 @@ _HALLUCINATION_MARKERS = (
     "谢谢收看",
 )
 _WORDLESS = re.compile(r"^[\W_]*$")
+# Greedy decoding of a very short window can loop on one character or word (普通通通通…).
+_LOOPING = re.compile(r"(.{1,4}?)\1{4,}")
+
+
+def _invented(text: str) -> bool:
+    """Text Whisper makes up rather than hears: nothing but punctuation, or subtitle credits."""
+    return bool(_WORDLESS.match(text) or any(m in text for m in _HALLUCINATION_MARKERS))
+
+
+def _compression_ratio(text: str) -> float:
+    """Whisper's repetition test: looping text compresses far better than speech does."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def _vad_options(**overrides):
@@ -129,7 +146,41 @@ class WhisperEngine:
         prompt: str | None = None,
         offset: float = 0.0,
     ) -> list[tuple[float, float, str]]:
-        """(start s, end s, raw text) pieces of speech found by VAD, with beam search."""
+        """(start s, end s, raw text) pieces of the speech Silero VAD finds, beam search.
+
+        Speech is grouped into windows of at most MAX_WINDOW_S between pauses, and each window
+        is encoded padded only to the next 10 s (not Whisper's fixed 30 s): on the shared
+        clips that is 17.7% CER at RTF 0.23 against 17.7% at 0.34 for faster-whisper's own
+        loop. A window that decodes into a loop falls back to that loop, which retries at
+        higher temperatures.
+        """
+        pieces = []
+        for start, end in self._windows(samples):
+            window = samples[start:end]
+            text = self._window_text(window, prompt, beam_size=self.beam_size)
+            if text is None:
+                pieces += self._decode_full(window, prompt, offset + start / SAMPLE_RATE)
+            elif text:
+                pieces.append((offset + start / SAMPLE_RATE, offset + end / SAMPLE_RATE, text))
+        return pieces
+
+    def _windows(self, samples: np.ndarray) -> list[tuple[int, int]]:
+        windows: list[tuple[int, int]] = []
+        for start, end in self.speech_spans(samples):
+            if windows and end - windows[-1][0] <= MAX_WINDOW_S * SAMPLE_RATE:
+                windows[-1] = (windows[-1][0], end)
+            else:
+                # A single span longer than a window is split; its pieces decode on their own.
+                while end - start > MAX_WINDOW_S * SAMPLE_RATE:
+                    windows.append((start, start + MAX_WINDOW_S * SAMPLE_RATE))
+                    start += MAX_WINDOW_S * SAMPLE_RATE
+                windows.append((start, end))
+        return windows
+
+    def _decode_full(
+        self, samples: np.ndarray, prompt: str | None, offset: float
+    ) -> list[tuple[float, float, str]]:
+        """faster-whisper's own 30 s loop with timestamps and temperature fallback."""
         kwargs = {
             "language": "zh",
             "task": "transcribe",
@@ -145,7 +196,7 @@ class WhisperEngine:
         pieces = []
         for seg in segments:
             text = seg.text.strip()
-            if _WORDLESS.match(text) or any(m in text for m in _HALLUCINATION_MARKERS):
+            if _invented(text):
                 continue
             # Whisper's own test for "this window was silence" (it still emits text then).
             if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1.0:
@@ -153,27 +204,36 @@ class WhisperEngine:
             pieces.append((seg.start + offset, seg.end + offset, text))
         return pieces
 
-    def fast_text(self, samples: np.ndarray, prompt: str | None = None) -> str:
-        """Greedy text of a window of at most 30 s, for partials.
-
-        faster-whisper always pads to a 30 s window, which costs about a second of encoder
-        time on two cores whatever the audio; CTranslate2 also takes shorter inputs, so the
-        window is padded only to the next 5 s here (a tenth of the encoder time for 2 s).
-        """
+    def _decoder(self):
         from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import get_ctranslate2_storage, get_suppressed_tokens
+        from faster_whisper.transcribe import get_suppressed_tokens
 
-        model = self._model
         if self._fast is None:
+            model = self._model
             tokenizer = Tokenizer(
                 model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="zh"
             )
             priming = tokenizer.encode(" " + PRIMING)
             self._fast = (tokenizer, priming, get_suppressed_tokens(tokenizer, [-1]))
-        tokenizer, priming, suppress = self._fast
+        return self._fast
+
+    def _window_text(
+        self, samples: np.ndarray, prompt: str | None, *, beam_size: int, step: int = 1000
+    ) -> str | None:
+        """Text of at most 30 s of audio on an encoder window padded to a multiple of ``step``
+        frames (100 per second); "" for silence or invented text, None for a decoding loop.
+
+        CTranslate2 takes encoder inputs shorter than Whisper's 30 s; the encoder's cost
+        scales with the window, so 4 s of speech costs a third of a full window.
+        """
+        from faster_whisper.transcribe import get_ctranslate2_storage
+
+        model = self._model
+        tokenizer, priming, suppress = self._decoder()
         features = model.feature_extractor(samples[: 30 * SAMPLE_RATE])
         frames = features.shape[-1]
-        window = min(3000, -(-(frames + 100) // 500) * 500)
+        # At least 3 s of padding after the speech: Whisper saw padded windows in training.
+        window = min(3000, -(-(frames + 300) // step) * step)
         padded = np.zeros((features.shape[0], window), dtype=np.float32)
         padded[:, : min(frames, window)] = features[:, :window]
         encoded = model.model.encode(get_ctranslate2_storage(padded[None]), to_cpu=False)
@@ -181,18 +241,24 @@ class WhisperEngine:
         result = model.model.generate(
             encoded,
             [tokens],
-            beam_size=1,
-            max_length=min(448, len(tokens) + 16 + frames // 8),
+            beam_size=beam_size,
+            max_length=min(448, len(tokens) + 16 + frames // 4),
             suppress_blank=True,
             suppress_tokens=suppress,
+            return_scores=True,
             return_no_speech_prob=True,
         )[0]
-        if result.no_speech_prob > 0.6:
-            return ""
         text = tokenizer.decode([t for t in result.sequences_ids[0] if t < tokenizer.eot]).strip()
-        if _WORDLESS.match(text) or any(m in text for m in _HALLUCINATION_MARKERS):
+        # Scores are length-normalised log probabilities: Whisper's silence test, as above.
+        if result.no_speech_prob > 0.6 and (result.scores[0] < -1.0 or not text):
             return ""
-        return text
+        if _LOOPING.search(text) or _compression_ratio(text) > 2.4:
+            return None
+        return "" if _invented(text) else text
+
+    def fast_text(self, samples: np.ndarray, prompt: str | None = None) -> str:
+        """Greedy text of a window of at most 30 s, for partials (padded to the next 5 s)."""
+        return self._window_text(samples, prompt, beam_size=1, step=500) or ""
 
     # ------------------------------------------------------------------ interface
 
@@ -242,6 +308,7 @@ class WhisperStream(PartialPublisher):
         *,
         max_seconds: float = DEFAULT_MAX_SECONDS,
         interval: float = 0.5,
+        first_interval: float = 0.25,
         commit_after: float = 8.0,
         max_window: float = 20.0,
     ) -> None:
@@ -251,6 +318,7 @@ class WhisperStream(PartialPublisher):
         self._prompt = engine.hotword_prompt(self.hotwords)
         self._buffer = PcmBuffer(max_seconds)
         self.interval = interval
+        self.first_interval = first_interval
         self.commit_after = commit_after
         self.max_window = max_window
         self._committed: list[tuple[float, float, str]] = []
@@ -294,8 +362,10 @@ class WhisperStream(PartialPublisher):
             self._started = time.perf_counter()
         self._buffer.add(pcm16)
         total = self._buffer.samples_total
-        # Decoding at most half the time leaves the other core-half for the other streams.
-        due = max(self.interval, self._cost * 2) * SAMPLE_RATE
+        # Decoding at most half the time leaves the other core-half for the other streams;
+        # until the first words show, look more often, since that wait is what users feel.
+        interval = self.interval if self.first_partial_ms is not None else self.first_interval
+        due = max(interval, self._cost * 2) * SAMPLE_RATE
         if total - self._decoded_at < due:
             return None
         self._decoded_at = total

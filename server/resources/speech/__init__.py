@@ -1,0 +1,1 @@
+"""Speech dictation: recorded uploads and live WebSocket streams."""
