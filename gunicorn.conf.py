@@ -21,5 +21,7 @@ errorlog = "-"
 loglevel = os.environ.get("WANGGE_LOG_LEVEL", "info")
 # The load balancer in front rewrites X-Forwarded-*; trust it only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-# Each worker loads the OCR models once at start, so the first scan is not slow.
+# Each worker loads the OCR and speech models once at start, so the first scan or
+# dictation is not slow.
 os.environ.setdefault("WANGGE_OCR_PRELOAD", "1")
+os.environ.setdefault("WANGGE_SPEECH_PRELOAD", "1")

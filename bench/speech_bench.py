@@ -213,37 +213,40 @@ def stream_latency(base: str, token: str, repeat: int) -> dict:
             f"ws://{base}/api/v1/speech/stream?keep=false",
             headers={"Authorization": f"Bearer {token}"},
         )
-        first = None
-        partials = 0
+        # A reader thread stamps each message as it arrives, not when the sender looks.
+        arrivals: list[tuple[float, dict]] = []
+        done = threading.Event()
+
+        def read(ws=ws, arrivals=arrivals, done=done):
+            with contextlib.suppress(Exception):
+                while (message := ws.receive(timeout=60)) is not None:
+                    body = json.loads(message)
+                    arrivals.append((time.perf_counter(), body))
+                    if "partial" not in body:
+                        break
+            done.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
         t0 = time.perf_counter()
         for i, start in enumerate(range(0, len(pcm), chunk)):
             ws.send(pcm[start : start + chunk])
-            while (message := ws.receive(timeout=0)) is not None:
-                if "partial" in json.loads(message):
-                    partials += 1
-                    if first is None:
-                        first = time.perf_counter() - t0
             # Pace the audio like a microphone: chunk i+1 leaves at (i+1) * 100 ms.
             delay = t0 + (i + 1) * CHUNK_S - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
         sent = time.perf_counter()
         ws.send(json.dumps({"eof": True}))
-        while True:
-            message = json.loads(ws.receive(timeout=60))
-            if "partial" in message:
-                partials += 1
-                first = first if first is not None else time.perf_counter() - t0
-                continue
-            final = message
-            break
-        finals.append(time.perf_counter() - sent)
+        done.wait(120)
         with contextlib.suppress(Exception):
             ws.close()  # the server closes first after the final
-
-        if first is not None:
-            firsts.append(first)
-        partial_counts.append(partials)
+        partial_times = [t for t, body in arrivals if "partial" in body]
+        if partial_times:
+            firsts.append(partial_times[0] - t0)
+        partial_counts.append(len(partial_times))
+        if arrivals and "final" in arrivals[-1][1]:
+            final = arrivals[-1][1]
+            finals.append(arrivals[-1][0] - sent)
     first_median = statistics.median(firsts) if firsts else None
     return {
         "clip": Path(TEN_SECOND_CLIP).name,
