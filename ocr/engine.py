@@ -72,8 +72,9 @@ class OcrEngine(Protocol):
     name: str
     model: str
 
-    def recognize(self, image: np.ndarray) -> OcrResult:
-        """Read all text lines of a BGR uint8 image."""
+    def recognize(self, image: np.ndarray, *, framed: bool = False) -> OcrResult:
+        """Read all text lines of a BGR uint8 image. ``framed``: the image is a located,
+        rectified document whose text fills it, so detection may run at a lower resolution."""
         ...
 
 

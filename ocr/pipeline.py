@@ -50,9 +50,9 @@ class ScanResult:
     timing_ms: dict[str, float] = field(default_factory=dict)
 
 
-def recognize(engine: OcrEngine, image: np.ndarray):
+def recognize(engine: OcrEngine, image: np.ndarray, *, framed: bool = False):
     with _slots:
-        return engine.recognize(image)
+        return engine.recognize(image, framed=framed)
 
 
 def _warning(code: str, **fmt: str) -> dict[str, str]:
@@ -132,7 +132,8 @@ def scan(
         crop, _ = downscale(image, max_side=1280)
     t = lap("locate", t)
 
-    result = recognize(engine, crop)
+    framed = located.quad is not None
+    result = recognize(engine, crop, framed=framed)
     lines = _normalise(result.lines)
     timing.update({f"ocr_{k}": v for k, v in result.timing_ms.items()})
     t = lap("ocr", t)
@@ -143,7 +144,7 @@ def scan(
     if turn in (90, 270):
         # Sideways text cannot be read line by line: turn the crop and read it again.
         crop = np.ascontiguousarray(np.rot90(crop, k=1 if turn == 90 else 3))
-        result = recognize(engine, crop)
+        result = recognize(engine, crop, framed=framed)
         lines = _normalise(result.lines)
         rotated = True
         t = lap("ocr_rotated", t)
@@ -155,7 +156,7 @@ def scan(
         # Engines without a 180° line classifier (paddleocr) read an upside-down page as
         # noise; one more pass on the turned crop settles it.
         flipped = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
-        flipped_lines = _normalise(recognize(engine, flipped).lines)
+        flipped_lines = _normalise(recognize(engine, flipped, framed=framed).lines)
         flipped_type, _score = classify(flipped_lines, among=wanted)
         if flipped_type is not None:
             crop, lines, document_type, rotated = flipped, flipped_lines, flipped_type, True

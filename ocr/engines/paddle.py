@@ -152,7 +152,8 @@ class PaddleOcrEngine:
             warm_up(self)
             self.warmed_up = True
 
-    def recognize(self, image: np.ndarray) -> OcrResult:
+    def recognize(self, image: np.ndarray, *, framed: bool = False) -> OcrResult:
+        # PaddleOCR sizes its detector input itself; ``framed`` changes nothing here.
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise OcrEngineError(f"expected a BGR uint8 image, got {image.dtype} {image.shape}")
         queued = time.perf_counter()

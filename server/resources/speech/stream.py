@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed, Server
 
 from ledger.files import operations as files
-from server.auth.permissions import check
+from server.auth.permissions import require
 from server.db import write_session
 from server.errors import ApiError, translate
 from server.resources.speech.common import hotwords_for, max_seconds, transcript_body
@@ -140,10 +140,10 @@ class DictationSession:
 
 
 @bp.route("/stream", endpoint="Stream", websocket=True)
+@require("speech.transcribe")
 def stream():
     """Live dictation: binary PCM16 chunks in, partial and final text out"""
     # Everything that can be refused is refused before the handshake, as a plain HTTP error.
-    check("speech.transcribe")
     options = _options()
     settings = current_app.extensions["wangge_settings"]
     hotwords = hotwords_for(options["area"])

@@ -47,3 +47,24 @@ def test_concurrent_calls_match_a_single_call(engine):
     image = checks.load(checks.ID_FRONTS[0])
     alone = checks.text_of(engine.recognize(image))
     assert checks.concurrent_texts(engine, image) == [alone, alone]
+
+
+@pytest.mark.parametrize("path", checks.ID_FRONTS[:3], ids=lambda p: p.stem)
+def test_framed_documents_detect_on_a_smaller_copy(engine, path):
+    """A located card reads the same fields with detection on a copy at most 736 px long."""
+    from ocr.document import locate_document, rectify
+
+    image = checks.load(path)
+    located = locate_document(image, "card")
+    assert located.quad is not None
+    card = rectify(image, located.quad, long_side=1000)
+    framed = engine.recognize(card, framed=True)
+    whole = engine.recognize(card)
+    fields = checks.truth(path)["fields"]
+    for result in (framed, whole):
+        assert fields["id_number"] in checks.text_of(result)
+        assert fields["name"] in checks.text_of(result)
+    assert engine._framed.text_det.limit_side_len == 736 < engine._ocr.text_det.limit_side_len
+    # The framed reader shares the loaded models: no second copy in memory.
+    assert engine._framed.text_det.session is engine._ocr.text_det.session
+    assert engine._framed.text_rec is engine._ocr.text_rec

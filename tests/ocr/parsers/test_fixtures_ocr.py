@@ -53,7 +53,7 @@ def readings():
     for path in sorted(FIXTURES.glob("*.json")):
         truth = json.loads(path.read_text(encoding="utf-8"))
         image = cv2.imread(str(FIXTURES / truth["image"]))
-        cropped = engine.recognize(crop(image, truth["corners"])).lines
+        cropped = engine.recognize(crop(image, truth["corners"]), framed=True).lines
         whole = None
         if truth["degradations"].get("upside_down") and truth["document_type"].startswith("id_"):
             whole = engine.recognize(image).lines

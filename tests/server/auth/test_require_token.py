@@ -27,6 +27,14 @@ def _url(rule) -> str:
     return PARAM.sub(lambda m: DUMMY.get(m.group(1) or "", "x"), rule.rule)
 
 
+def _websocket_urls(app) -> set[str]:
+    return {_url(rule) for rule in app.url_map.iter_rules() if rule.websocket}
+
+
+# A WebSocket handshake is a GET with these headers; anything else is refused with 426.
+UPGRADE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"}
+
+
 def _protected(app) -> list[tuple[str, str]]:
     cases = []
     for rule in app.url_map.iter_rules():
@@ -83,10 +91,13 @@ def test_every_protected_route_answers_401_envelope(app, client, base_config, ki
         "wrong_scheme": "auth.required",
     }[kind]
     failures = []
+    websockets = _websocket_urls(app)
+    assert websockets == {"/api/v1/speech/stream"}
     for method, url in _protected(app):
         # A body must not get a request past the token check, nor turn it into a 422.
         body = {"json": {"name": "x"}} if method in ("POST", "PATCH", "PUT") else {}
-        r = client.open(url, method=method, headers=headers, **body)
+        sent = {**headers, **UPGRADE} if url in websockets else headers
+        r = client.open(url, method=method, headers=sent, **body)
         if r.status_code != 401:
             failures.append((method, url, r.status_code))
             continue
