@@ -262,3 +262,7 @@ def warm_up(engine: SpeechEngine) -> None:
         run(noise)
     else:
         engine.transcribe(Audio.from_samples(noise))
+    # The text pipeline loads OpenCC and pypinyin's dictionaries on first use (about 1 s).
+    from speech.text import compose
+
+    compose([(0.0, 1.0, "三号楼")], ["幸福里小区"])
