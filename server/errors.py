@@ -196,8 +196,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(WebsocketMismatch)
     def _websocket_mismatch(exc: WebsocketMismatch):
+        from server.auth.service import is_websocket
+
         # A plain HTTP request to a WebSocket address, or the other way round.
-        if request.headers.get("Upgrade", "").lower() == "websocket":
+        if is_websocket():
             return envelope(400, "websocket_not_supported", "该地址不支持 WebSocket 连接")
         response = envelope(426, "websocket_required", "该地址只接受 WebSocket 连接")
         response.headers["Upgrade"] = "websocket"

@@ -64,6 +64,10 @@ class SpeechError(Exception):
 class AudioError(SpeechError):
     """The upload is not audio we can recognise (empty, too short or long, corrupt, video only)."""
 
+    @classmethod
+    def too_long(cls, max_seconds: float, detail: str) -> AudioError:
+        return cls("speech.too_long", f"录音太长（上限 {max_seconds / 60:g} 分钟）。", detail)
+
 
 @dataclass(frozen=True)
 class Audio:
@@ -264,9 +268,8 @@ def decode_audio(
                     chunks.append(arr)
                     total += arr.size
             if total > max_samples:
-                raise AudioError(
-                    "speech.too_long",
-                    f"录音太长（上限 {max_seconds / 60:g} 分钟）。",
+                raise AudioError.too_long(
+                    max_seconds,
                     f"audio runs past the {max_seconds:g} s limit; decoding stopped there",
                 )
 

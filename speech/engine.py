@@ -115,8 +115,11 @@ def cpu_threads() -> int:
 
 
 class PartialPublisher:
-    """Stream bookkeeping both engines share: emit only changed partial text, time the first."""
+    """Stream bookkeeping both engines share: emit only changed partial text, time the first,
+    build the final transcript."""
 
+    engine: SpeechEngine
+    duration_s: float
     partial: str
     first_partial_ms: float | None
     _started: float | None
@@ -128,6 +131,30 @@ class PartialPublisher:
                 self.first_partial_ms = (time.perf_counter() - self._started) * 1000
             return partial
         return None
+
+    def _final(
+        self,
+        pieces: list[tuple[float, float, str]],
+        text: str,
+        segments: list[dict],
+        corrections: list[tuple[str, str]],
+        timing: dict[str, float],
+        *,
+        separator: str = "",
+    ) -> Transcript:
+        """The stream's final Transcript; the time to the first partial joins its timings."""
+        if self.first_partial_ms is not None:
+            timing["first_partial"] = self.first_partial_ms
+        return Transcript(
+            text=text,
+            segments=segments,
+            engine=self.engine.name,
+            model=self.engine.model,
+            timing_ms=timing,
+            duration_s=self.duration_s,
+            raw_text=separator.join(p[2] for p in pieces),
+            corrections=corrections,
+        )
 
 
 class PcmBuffer:
@@ -150,11 +177,8 @@ class PcmBuffer:
         data = data[:cut]
         count = len(data) // 2
         if self.samples_total + count > self.max_samples:
-            raise AudioError(
-                "speech.too_long",
-                f"录音太长（上限 {self.max_samples / SAMPLE_RATE / 60:g} 分钟）。",
-                f"stream passed {self.max_samples / SAMPLE_RATE:g} s",
-            )
+            limit = self.max_samples / SAMPLE_RATE
+            raise AudioError.too_long(limit, f"stream passed {limit:g} s")
         if count:
             if self.keep:
                 self._chunks.append(pcm16_to_float(data))

@@ -207,15 +207,4 @@ class VoskStream(PartialPublisher):
         for segment in segments:
             segment["words"] = words_at.get(segment["start"], [])
         timing = {"final_decode": (time.perf_counter() - started) * 1000}
-        if self.first_partial_ms is not None:
-            timing["first_partial"] = self.first_partial_ms
-        return Transcript(
-            text=text,
-            segments=segments,
-            engine=self.engine.name,
-            model=self.engine.model,
-            timing_ms=timing,
-            duration_s=self.duration_s,
-            raw_text=" ".join(p[2] for p in self._pieces),
-            corrections=corrections,
-        )
+        return self._final(self._pieces, text, segments, corrections, timing, separator=" ")

@@ -405,15 +405,4 @@ class WhisperStream(PartialPublisher):
             "postprocess": (done - recognized) * 1000,
             "partial_decode": self.decode_ms,
         }
-        if self.first_partial_ms is not None:
-            timing["first_partial"] = self.first_partial_ms
-        return Transcript(
-            text=text,
-            segments=segments,
-            engine=self.engine.name,
-            model=self.engine.model,
-            timing_ms=timing,
-            duration_s=self.duration_s,
-            raw_text="".join(p[2] for p in pieces),
-            corrections=corrections,
-        )
+        return self._final(pieces, text, segments, corrections, timing)

@@ -19,7 +19,7 @@ from server.errors import ApiError, translate
 from server.resources.speech.common import hotwords_for, max_seconds, transcript_body
 from server.resources.speech.schemas import StreamOptionsSchema
 from server.wiring import ctx, speech_engine
-from speech import SAMPLE_RATE, EngineError, SpeechError
+from speech import SAMPLE_RATE, AudioError, EngineError, SpeechError
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class DictationSession:
         # duration limit is refused as it arrives instead of piling up in memory.
         queued = sum(len(m) for m in self.ws.input_buffer if isinstance(m, bytes))
         if self.received + queued > self.limit_bytes + MAX_MESSAGE_BYTES:
-            raise SpeechError("speech.too_long", f"录音太长（上限 {max_seconds() / 60:g} 分钟）。")
+            raise AudioError.too_long(max_seconds(), "audio queued past the limit")
 
     def run(self) -> None:
         while True:
