@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -14,11 +15,13 @@ __all__ = [
     "CARD_ASPECT",
     "PAGE_ASPECT",
     "Located",
+    "card_quad_from_labels",
     "locate_document",
     "order_quad",
     "orient_by_text",
     "quad_iou",
     "rectify",
+    "rectify_mapped",
 ]
 
 Kind = Literal["card", "page"]
@@ -588,10 +591,26 @@ def rectify(
     portrait form (an A4 certificate) to keep the shape it has in the photo. Which of the two
     landscape ways up is right needs the text: see ``orient_by_text``.
     """
-    q = order_quad(quad)
+    return rectify_mapped(bgr, quad, long_side=long_side, landscape=landscape)[0]
+
+
+def rectify_mapped(
+    bgr: np.ndarray,
+    quad: np.ndarray,
+    *,
+    long_side: int = 1000,
+    landscape: bool = True,
+    ordered: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rectify``, also returning the 3x3 map from photo pixels to crop pixels.
+
+    ``ordered``: the quad's corners already run TL, TR, BR, BL as the document reads, so keep
+    that order (and so the document's way up) instead of sorting corners by position.
+    """
+    q = np.asarray(quad, np.float32).reshape(4, 2) if ordered else order_quad(quad)
     s = _side_lengths(q)
     width, height = (s[0] + s[2]) / 2, (s[1] + s[3]) / 2
-    if landscape and height > width:
+    if landscape and not ordered and height > width:
         q = np.roll(q, -1, axis=0)  # start from TR: the long side becomes the top
         width, height = height, width
     k = long_side / max(width, height)
@@ -605,7 +624,7 @@ def rectify(
                                borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
     if f > 1:
         flat = cv2.resize(flat, (out_w, out_h), interpolation=cv2.INTER_AREA)
-    return flat
+    return flat, np.diag([1.0 / f, 1.0 / f, 1.0]) @ m
 
 
 def orient_by_text(lines: Sequence, crop_shape: tuple[int, ...]) -> int:
@@ -659,3 +678,64 @@ def _alignment(values: np.ndarray, scale: float) -> float:
     diffs = np.abs(values[:, None] - values[None, :])
     np.fill_diagonal(diffs, np.inf)
     return float((diffs.min(axis=1) <= tol).mean())
+
+
+# Where GB 16899 prints the labels of the photo side: left end of the baseline, in mm from the
+# card's top-left corner. Values move with the personalisation printer; labels do not.
+ID_FRONT_LABELS_MM = {
+    "姓名": (6.3, 9.6),
+    "性别": (6.3, 15.9),
+    "民族": (27.6, 15.9),
+    "出生": (6.3, 22.2),
+    "住址": (6.3, 28.6),
+    "公民身份号码": (6.3, 47.6),
+}
+ID_NUMBER_END_MM = (79.6, 47.8)  # right end of the 18-character number's baseline
+_ID_NUMBER_END = re.compile(r"\d{17}[\dXx]$")
+CARD_MM = (85.6, 54.0)
+
+
+def card_quad_from_labels(lines: Sequence) -> np.ndarray | None:
+    """The corners of an upright ID card front, placed from where its printed labels were read.
+
+    For photos where the outline is lost (a pale card on pale paper, a hand over the edge):
+    the labels' baselines and the number's right end pin a transform from card millimetres to
+    pixels (affine, or a homography when five points agree with it). Needs three points at
+    least 20 mm apart; returns None otherwise.
+    """
+    src, dst = [], []
+    for label, (x_mm, y_mm) in ID_FRONT_LABELS_MM.items():
+        hits = [ln for ln in lines if ln.text.startswith(label)]
+        if len(hits) != 1:
+            continue
+        box = np.asarray(hits[0].box, np.float32).reshape(-1, 2)
+        src.append((x_mm, y_mm))
+        dst.append(box[3])  # bottom-left corner, about the baseline's left end
+    numbers = [ln for ln in lines if _ID_NUMBER_END.search(ln.text.replace(" ", ""))]
+    if len(numbers) == 1:
+        # The number's right end reaches across the card, where no label is.
+        box = np.asarray(numbers[0].box, np.float32).reshape(-1, 2)
+        src.append(ID_NUMBER_END_MM)
+        dst.append(box[2])
+    if len(src) < 3:
+        return None
+    src_mm, dst_px = np.float32(src), np.float32(dst)
+    if np.ptp(src_mm, axis=0).max() < 20:
+        return None
+    w, h = CARD_MM
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    matrix, _inliers = cv2.estimateAffine2D(src_mm, dst_px, method=cv2.LMEDS)
+    if matrix is None or math.hypot(matrix[0, 0], matrix[1, 0]) <= 1:
+        # Under 1 px per mm nothing on the card is readable anyway.
+        return None
+    quad = (corners @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+    if len(src) >= 5:
+        # Enough points to undo perspective too. Most of them share one column, which can
+        # leave the homography ill-conditioned: keep it only if it stays near the affine fit.
+        homography, _mask = cv2.findHomography(src_mm, dst_px, 0)
+        if homography is not None:
+            warped = cv2.perspectiveTransform(corners[None], homography)[0]
+            reach = 0.08 * float(np.linalg.norm(quad[1] - quad[0]))
+            if np.linalg.norm(warped - quad, axis=1).max() <= reach:
+                return warped.astype(np.float32)
+    return quad

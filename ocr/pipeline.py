@@ -105,9 +105,9 @@ def scan(
     engine: OcrEngine | None = None,
 ) -> ScanResult:
     """Read a photo of an ID card (``expect="id_card"``) or a household-register page."""
-    from ocr.document import locate_document, orient_by_text, rectify
+    from ocr.document import Located, locate_document, rectify_mapped
     from ocr.image import decode_image, downscale
-    from ocr.parsers import classify, extract
+    from ocr.parsers import extract
     from ocr.quality import assess
 
     engine = engine or get_engine()
@@ -125,47 +125,31 @@ def scan(
     t = lap("decode", started)
 
     is_card = expect == "id_card"
+    wanted = ID_CARD_TYPES if is_card else REGISTER_TYPES
     located = locate_document(image, "card" if is_card else "page")
     if located.quad is not None:
-        crop = rectify(image, located.quad, long_side=1000 if is_card else 1400)
+        crop, to_crop = rectify_mapped(image, located.quad, long_side=1000 if is_card else 1400)
     else:
-        crop, _ = downscale(image, max_side=1280)
+        crop, scale = downscale(image, max_side=1280)
+        to_crop = _scaling(scale)
     t = lap("locate", t)
 
-    framed = located.quad is not None
-    result = recognize(engine, crop, framed=framed)
-    lines = _normalise(result.lines)
-    timing.update({f"ocr_{k}": v for k, v in result.timing_ms.items()})
-    t = lap("ocr", t)
+    read = _read(engine, crop, framed=located.quad is not None, wanted=wanted, timing=timing)
+    if read.document_type is None and located.quad is not None:
+        # The outline found was not the document (a pale card on pale paper can lose its
+        # edges to the portrait's): read the whole photo instead.
+        whole, scale = downscale(image, max_side=1280)
+        again = _read(engine, whole, framed=False, wanted=wanted, timing=timing, stage="whole")
+        if again.document_type is not None:
+            read, to_crop = again, _scaling(scale)
+            located = Located(None, 0.0, False, 0.0, "lost")
+    if read.document_type == "id_card_front":
+        read, located = _place_card(engine, image, read, to_crop, located, wanted, timing)
+    crop, lines, document_type = read.crop, read.lines, read.document_type
+    t = lap("read", t)
 
     warnings: list[dict[str, str]] = []
-    rotated = False
-    turn = orient_by_text(lines, crop.shape)
-    if turn in (90, 270):
-        # Sideways text cannot be read line by line: turn the crop and read it again.
-        crop = np.ascontiguousarray(np.rot90(crop, k=1 if turn == 90 else 3))
-        result = recognize(engine, crop, framed=framed)
-        lines = _normalise(result.lines)
-        rotated = True
-        t = lap("ocr_rotated", t)
-
-    wanted = ID_CARD_TYPES if is_card else REGISTER_TYPES
-    # Only the kinds this endpoint expects: a poorly read page must not pass for another kind.
-    document_type, _score = classify(lines, among=wanted)
-    if document_type is None and lines:
-        # Engines without a 180° line classifier (paddleocr) read an upside-down page as
-        # noise; one more pass on the turned crop settles it.
-        flipped = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
-        flipped_lines = _normalise(recognize(engine, flipped, framed=framed).lines)
-        flipped_type, _score = classify(flipped_lines, among=wanted)
-        if flipped_type is not None:
-            crop, lines, document_type, rotated = flipped, flipped_lines, flipped_type, True
-        t = lap("ocr_flipped", t)
-    if _upside_down(document_type, lines, crop.shape[0]):
-        crop = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
-        lines = _rotate_lines_180(lines, crop.shape)
-        rotated = True
-    if rotated:
+    if read.rotated:
         warnings.append(_warning("rotated"))
 
     fields: dict[str, Any] = {}
@@ -229,6 +213,131 @@ def read_text(data: bytes, *, engine: OcrEngine | None = None) -> tuple[list[Tex
         for line in result.lines
     ]
     return lines, result.timing_ms
+
+
+@dataclass
+class _Read:
+    """One document read: the crop as finally turned, its lines, and what it was taken for.
+
+    ``transform`` maps the pixels of the crop that was passed in to those of ``crop``."""
+
+    crop: np.ndarray
+    lines: list[TextLine]
+    document_type: str | None
+    rotated: bool
+    transform: np.ndarray
+
+
+def _read(
+    engine: OcrEngine,
+    crop: np.ndarray,
+    *,
+    framed: bool,
+    wanted: tuple[str, ...],
+    timing: dict[str, float],
+    stage: str = "",
+) -> _Read:
+    """OCR a crop, turn it upright (90, 180, 270 degrees) and classify it among ``wanted``."""
+    from ocr.document import orient_by_text
+    from ocr.parsers import classify
+
+    prefix = f"{stage}_" if stage else ""
+    started = time.perf_counter()
+    transform = np.eye(3)
+    result = recognize(engine, crop, framed=framed)
+    lines = _normalise(result.lines)
+    for key, value in result.timing_ms.items():
+        timing[f"{prefix}ocr_{key}"] = value
+    rotated = False
+    turn = orient_by_text(lines, crop.shape)
+    if turn in (90, 270):
+        # Sideways text cannot be read line by line: turn the crop and read it again.
+        k = 1 if turn == 90 else 3
+        transform = _rot90_matrix(crop.shape, k) @ transform
+        crop = np.ascontiguousarray(np.rot90(crop, k=k))
+        lines = _normalise(recognize(engine, crop, framed=framed).lines)
+        rotated = True
+    # Only the kinds this endpoint expects: a poorly read page must not pass for another kind.
+    document_type, _score = classify(lines, among=wanted)
+    if document_type is None and lines:
+        # Engines without a 180° line classifier (paddleocr) read an upside-down page as
+        # noise; one more pass on the turned crop settles it.
+        flipped = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
+        flipped_lines = _normalise(recognize(engine, flipped, framed=framed).lines)
+        flipped_type, _score = classify(flipped_lines, among=wanted)
+        if flipped_type is not None:
+            transform = _rot180_matrix(crop.shape) @ transform
+            crop, lines, document_type, rotated = flipped, flipped_lines, flipped_type, True
+    if _upside_down(document_type, lines, crop.shape[0]):
+        transform = _rot180_matrix(crop.shape) @ transform
+        crop = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
+        lines = _rotate_lines_180(lines, crop.shape)
+        rotated = True
+    timing[f"{prefix}read"] = round((time.perf_counter() - started) * 1000, 1)
+    return _Read(crop, lines, document_type, rotated, transform)
+
+
+def _place_card(engine, image, read, to_crop, located, wanted, timing):
+    """Check the card's outline against its printed labels; re-cut the card where they disagree.
+
+    Without an outline, or with a wrong one (a shadow edge across the card, the portrait's
+    silhouette), the labels place the card, so the crop, the portrait and the quality
+    warnings are about the card and not the desk. Returns the (possibly new) read and outline.
+    """
+    from ocr.document import card_quad_from_labels, rectify_mapped
+
+    quad = card_quad_from_labels(read.lines)
+    if quad is None:
+        return read, located
+    height, width = read.crop.shape[:2]
+    frame = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    if located.quad is not None and np.abs(quad - frame).max() <= 0.06 * width:
+        return read, located
+    to_image = np.linalg.inv(read.transform @ to_crop)
+    image_quad = cv2.perspectiveTransform(_grow(quad, 0.02)[None], to_image)[0]
+    card, _ = rectify_mapped(image, image_quad, long_side=1000, ordered=True)
+    flat = _read(engine, card, framed=True, wanted=wanted, timing=timing, stage="card")
+    if flat.document_type != "id_card_front":
+        return read, located
+    flat.rotated |= read.rotated
+    return flat, _located_from_text(image_quad, image.shape)
+
+
+def _scaling(scale: float) -> np.ndarray:
+    return np.diag([scale, scale, 1.0])
+
+
+def _rot90_matrix(shape: tuple[int, ...], k: int) -> np.ndarray:
+    """Pixel map of ``np.rot90(image, k)`` (k=1: counter-clockwise, k=3: clockwise)."""
+    height, width = shape[:2]
+    if k == 1:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]])
+    return np.array([[0.0, -1.0, height], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _rot180_matrix(shape: tuple[int, ...]) -> np.ndarray:
+    height, width = shape[:2]
+    return np.array([[-1.0, 0.0, width], [0.0, -1.0, height], [0.0, 0.0, 1.0]])
+
+
+def _grow(quad: np.ndarray, margin: float) -> np.ndarray:
+    """The quad pushed outwards from its centre by ``margin`` of its size."""
+    centre = quad.mean(axis=0)
+    return (centre + (quad - centre) * (1 + 2 * margin)).astype(np.float32)
+
+
+def _located_from_text(quad: np.ndarray, shape: tuple[int, ...]):
+    from ocr.document import Located, _touches_border
+
+    height, width = shape[:2]
+    area = abs(float(cv2.contourArea(quad.astype(np.float32))))
+    return Located(
+        quad=quad.astype(np.float32),
+        area_ratio=area / float(width * height),
+        touches_border=_touches_border(quad, width, height),
+        confidence=0.5,
+        method="text-labels",
+    )
 
 
 def _dedupe(warnings: list[dict[str, str]]) -> list[dict[str, str]]:

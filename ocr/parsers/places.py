@@ -48,13 +48,16 @@ def fix_place(text: str | None, whole: bool = False) -> tuple[str | None, bool]:
     if (whole and exact) or any(names[n] for n in exact):
         return text, False
     floor = max(map(len, exact), default=0)
-    scored = []
-    for name in pool:
-        if len(name) <= floor:
-            continue
-        distance = _mismatches(text[: len(name)], name)
-        if 0 < distance <= (2 if len(name) >= 10 else 1):
-            scored.append((distance, -len(name), name))
+    scored = _near(text, pool, floor)
+    if not scored and not exact:
+        # The first character itself may be the misread one (辽宁省 read as 江宁省).
+        pool = [
+            n
+            for bucket in _names().values()
+            for n in bucket
+            if (len(n) == len(text) if whole else len(n) <= len(text))
+        ]
+        scored = _near(text, pool, floor)
     if not scored:
         return text, False
     scored.sort()
@@ -62,3 +65,16 @@ def fix_place(text: str | None, whole: bool = False) -> tuple[str | None, bool]:
     if any(d == distance and n == length and other != name for d, n, other in scored[1:]):
         return text, False
     return name + text[len(name) :], True
+
+
+def _near(text: str, pool: list[str], floor: int) -> list[tuple[int, int, str]]:
+    """Names in ``pool`` longer than ``floor`` that ``text`` starts with but for a misread or
+    two, as (distance, -length, name)."""
+    scored = []
+    for name in pool:
+        if len(name) <= floor:
+            continue
+        distance = _mismatches(text[: len(name)], name)
+        if 0 < distance <= (2 if len(name) >= 10 else 1):
+            scored.append((distance, -len(name), name))
+    return scored

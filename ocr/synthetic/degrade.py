@@ -350,20 +350,34 @@ def _glare_map(spec: dict, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.
     return np.clip(glow, 0, 1), [round(float(centre[0]), 1), round(float(centre[1]), 1)]
 
 
-def _glared_fields(boxes: dict, quad: np.ndarray, glow: np.ndarray) -> list[str]:
-    """Fields whose box is mostly under a highlight strong enough to bleach ink."""
+def _glow_over_fields(boxes: dict, quad: np.ndarray, glow: np.ndarray) -> dict[str, np.ndarray]:
+    """The highlight's strength sampled on a grid over each field's box."""
     matrix = cv2.getPerspectiveTransform(np.float32([[0, 0], [1, 0], [1, 1], [0, 1]]), quad)
     h, w = glow.shape
-    hit = []
+    out = {}
     for key, (x0, y0, x1, y1) in boxes.items():
-        xs, ys = np.meshgrid(np.linspace(x0, x1, 7), np.linspace(y0, y1, 3))
+        xs, ys = np.meshgrid(np.linspace(x0, x1, 19), np.linspace(y0, y1, 3))
         pts = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)[None]
         img_pts = cv2.perspectiveTransform(pts, matrix)[0]
         cols = np.clip(img_pts[:, 0].astype(int), 0, w - 1)
         rows = np.clip(img_pts[:, 1].astype(int), 0, h - 1)
-        if (glow[rows, cols] > 0.6).mean() >= 0.3:
-            hit.append(key)
-    return hit
+        out[key] = glow[rows, cols]
+    return out
+
+
+def _glared_fields(samples: dict[str, np.ndarray]) -> list[str]:
+    """Fields whose box is mostly under a highlight strong enough to bleach ink."""
+    return [key for key, glow in samples.items() if (glow > 0.6).mean() >= 0.3]
+
+
+# Glare lifts ink and paper towards white: at this strength the ink is within about 25 grey
+# levels of the paper, which JPEG and sensor noise erase. Any character there is lost.
+BLEACHED_GLOW = 0.75
+
+
+def _bleached_fields(samples: dict[str, np.ndarray]) -> list[str]:
+    """Fields with some part bleached out: no reader, human or OCR, can get them all right."""
+    return [key for key, glow in samples.items() if glow.max() >= BLEACHED_GLOW]
 
 
 def _motion_kernel(length: float, angle: float) -> np.ndarray:
@@ -458,7 +472,9 @@ def photograph(
         glow, centre = _glare_map(deg.glare, quad, deg.output_size)
         canvas = canvas + (255 * 1.15 - canvas) * glow[..., None]
         extras["glare_center_px"] = centre
-        extras["glared_fields"] = _glared_fields(field_boxes or {}, quad, glow)
+        samples = _glow_over_fields(field_boxes or {}, quad, glow)
+        extras["glared_fields"] = _glared_fields(samples)
+        extras["bleached_fields"] = _bleached_fields(samples)
     if deg.vignette > 0:
         yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
         r2 = ((xx / out_w - 0.5) ** 2 + (yy / out_h - 0.5) ** 2) * 2
