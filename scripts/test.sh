@@ -22,7 +22,7 @@ if [ "${CI:-}" = "true" ] || [ "${WANGGE_TEST_POSTGRES:-0}" = "1" ]; then
   echo "== pytest (PostgreSQL)"
   # Only the suites that touch the database run again; OCR and speech are database-free.
   pg_args=("$@")
-  [ ${#pg_args[@]} -eq 0 ] && pg_args=(tests/server tests/ledger)
+  [ ${#pg_args[@]} -eq 0 ] && pg_args=(tests/server tests/ledger tests/sync)
   WANGGE_TEST_DATABASE_URL="$TEST_POSTGRES_URL" python -m pytest -q -p no:cacheprovider \
     "${pg_args[@]}"
 fi

@@ -15,6 +15,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from flask_smorest import Api
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    # Every model, and the sync engine's change tracking on every session.
+    import server.models  # noqa: F401
     from server.auth.hooks import register_auth
     from server.config import load_settings
     from server.db import init_db, make_engine

@@ -7,6 +7,17 @@ from ledger.db import Base
 from ledger.files.models import FileRef, FileUpload, StoredFile
 from ledger.registry.models import DocumentScan, Household, Person, PersonTag
 from server.auth.models import AuthSession, LoginFailure, RefreshToken
+from sync.models import (
+    SyncChange,
+    SyncClock,
+    SyncConflict,
+    SyncMutation,
+    SyncRecordMeta,
+    SyncRemap,
+)
+
+# Importing the entities installs change tracking on every session of the process.
+import sync.entities  # noqa: F401  isort: skip
 
 metadata = Base.metadata
 
@@ -23,6 +34,12 @@ __all__ = [
     "PersonTag",
     "RefreshToken",
     "StoredFile",
+    "SyncChange",
+    "SyncClock",
+    "SyncConflict",
+    "SyncMutation",
+    "SyncRecordMeta",
+    "SyncRemap",
     "User",
     "metadata",
 ]

@@ -28,6 +28,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "files.upload": ALL_ROLES,
     "files.read": ALL_ROLES,
     "speech.transcribe": ALL_ROLES,
+    # What a push may change is checked per record against the entries above.
+    "sync.push": ALL_ROLES,
+    "sync.pull": ALL_ROLES,
+    "sync.conflicts": frozenset({"community_staff", "admin"}),
 }
 
 

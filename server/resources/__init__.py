@@ -17,9 +17,10 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from server.resources.people.routes import blp as people
     from server.resources.speech.routes import blp as speech
     from server.resources.speech.stream import bp as speech_stream
+    from server.resources.sync.routes import blp as sync
     from server.resources.users.routes import blp as users
 
-    for blp in (health, auth, areas, users, people, households, files, ocr, speech, audit):
+    for blp in (health, auth, areas, users, people, households, files, ocr, speech, sync, audit):
         api.register_blueprint(blp)
     # The WebSocket is a plain Flask blueprint: OpenAPI cannot describe it (see the README).
     app.register_blueprint(speech_stream)

@@ -1,0 +1,1 @@
+"""Offline sync endpoints: native push/pull/conflicts and the WatermelonDB protocol."""

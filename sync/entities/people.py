@@ -1,0 +1,109 @@
+"""People (实有人口) as a syncable entity; the dedupe key is the ID number's blind index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ledger.context import Ctx
+from ledger.errors import InvalidInput
+from ledger.registry import people as ops
+from ledger.registry.idnumber import mask_id_number, mask_phone, parse_id_number
+from ledger.registry.models import Person
+from sync.entities.common import convert, plain
+from sync.registry import SyncEntity, register
+
+KINDS = {
+    "name": "str",
+    "sex": "str",
+    "ethnicity": "str",
+    "birth_date": "date",
+    "id_number": "str",
+    "phone": "str",
+    "registered_address": "str",
+    "current_address": "str",
+    "residence_type": "str",
+    "tags": "tags",
+    "area": "str",
+    "household_id": "str",
+    "relationship_to_head": "str",
+    "notes": "str",
+}
+COLUMNS = {
+    "name": "name",
+    "sex": "sex",
+    "ethnicity": "ethnicity",
+    "birth_date": "birth_date",
+    "id_number_bidx": "id_number",
+    "phone_bidx": "phone",
+    "registered_address": "registered_address",
+    "current_address": "current_address",
+    "residence_type": "residence_type",
+    "tag_list": "tags",
+    "area_id": "area",
+    "household_id": "household_id",
+    "relationship_to_head": "relationship_to_head",
+    "notes": "notes",
+}
+
+
+def dedupe(ctx: Ctx, fields: dict[str, Any]) -> Person | None:
+    raw = fields.get("id_number")
+    if not raw:
+        return None
+    try:
+        number = parse_id_number(str(raw)).number
+    except InvalidInput:
+        return None  # the create itself will reject it with the field error
+    bidx = ctx.pii.blind_index(number, field="id_number")
+    return ctx.session.scalar(select(Person).where(Person.id_number_bidx == bidx))
+
+
+def create(ctx: Ctx, record_id: str, fields: dict[str, Any]) -> Person:
+    return ops.create_person(ctx, {**convert(fields, KINDS), "id": record_id})
+
+
+def update(ctx: Ctx, person: Person, fields: dict[str, Any]) -> None:
+    ops.update_person(ctx, person.id, convert(fields, KINDS), None)
+
+
+def delete(ctx: Ctx, person: Person) -> None:
+    ops.delete_person(ctx, person.id)
+
+
+def read(ctx: Ctx, person: Person) -> dict[str, Any]:
+    view = ops.person_view(ctx, person)
+    return {key: plain(view[key]) if key != "tags" else view[key] for key in KINDS}
+
+
+def same(ctx: Ctx, person: Person, field: str, value: Any) -> bool:
+    if field in ("id_number", "phone"):
+        stored = ctx.pii.decrypt(getattr(person, f"{field}_enc"), field=field)
+        masked = mask_id_number(stored) if field == "id_number" else mask_phone(stored)
+        # A device only ever received the masked value; sending it back changes nothing.
+        return plain(value) in (plain(stored), plain(masked)) or (
+            field == "id_number" and stored is not None and str(value).upper() == stored
+        )
+    return plain(value) == read(ctx, person).get(field)
+
+
+ENTITY = register(
+    SyncEntity(
+        name="person",
+        table="people",
+        model=Person,
+        fields=tuple(KINDS),
+        columns=COLUMNS,
+        area_of=lambda person: person.area_id,
+        dedupe=dedupe,
+        create=create,
+        update=update,
+        delete=delete,
+        read=read,
+        same=same,
+        write_permission="people.write",
+        delete_permission="people.delete",
+        personal=("id_number", "phone"),
+    )
+)

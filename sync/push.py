@@ -1,0 +1,375 @@
+"""Push: apply a device's mutations exactly once each, merging by field and keeping conflicts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.context import Ctx
+from ledger.db import utcnow
+from ledger.errors import LedgerError
+from ledger.files.models import StoredFile
+from sync import registry, tracking
+from sync.errors import SyncInvalid
+from sync.models import SyncChange, SyncConflict, SyncMutation, SyncRecordMeta, SyncRemap
+from sync.registry import SyncEntity
+
+MAX_MUTATIONS = 5000
+OPS = ("upsert", "delete")
+
+# Asks the server's permission table whether the caller's role holds a permission.
+Allowed = Callable[[str], bool]
+
+
+@dataclass
+class Outcome:
+    status: str
+    id: str | None = None
+    version: int | None = None
+    canonical_id: str | None = None
+    conflict_id: str | None = None
+    errors: dict[str, Any] | None = None
+    missing_files: list[str] | None = None
+
+    def as_dict(self, mutation_id: str) -> dict[str, Any]:
+        out = {
+            "mutation_id": mutation_id,
+            "status": self.status,
+            "id": self.id,
+            "version": self.version,
+            "canonical_id": self.canonical_id,
+            "conflict_id": self.conflict_id,
+            "errors": self.errors,
+        }
+        if self.missing_files:
+            out["missing_files"] = self.missing_files
+        return out
+
+
+class _Rejected(Exception):
+    def __init__(self, errors: dict[str, Any]) -> None:
+        self.errors = errors
+
+
+def _uuid(value: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def push(ctx: Ctx, device_id: str, mutations: list[Any], allowed: Allowed) -> list[dict]:
+    """Apply each mutation in its own savepoint, in order; returns one result per mutation.
+
+    Nothing commits here: the request commits once at the end, so a crash mid-batch leaves
+    the batch unapplied, and its replay applies it whole.
+    """
+    if not isinstance(mutations, list):
+        raise SyncInvalid(details={"fields": {"mutations": ["应为列表"]}})
+    if len(mutations) > MAX_MUTATIONS:
+        raise SyncInvalid(
+            f"一次最多同步 {MAX_MUTATIONS} 条修改，请分批上传",
+            details={"limit": MAX_MUTATIONS},
+        )
+    return [_one(ctx, device_id, m, allowed) for m in mutations]
+
+
+def _envelope(raw: Any) -> tuple[str | None, dict[str, Any]]:
+    """Validate the shape of one mutation; returns (mutation_id, errors)."""
+    if not isinstance(raw, dict):
+        return None, {"mutation": ["应为对象"]}
+    errors: dict[str, list[str]] = {}
+    mutation_id = _uuid(raw.get("mutation_id"))
+    if mutation_id is None:
+        errors["mutation_id"] = ["应为 UUID"]
+    entity = registry.get(str(raw.get("entity")))
+    if entity is None:
+        errors["entity"] = ["不支持的记录类型"]
+    if raw.get("op") not in OPS:
+        errors["op"] = ["应为 upsert 或 delete"]
+    if _uuid(raw.get("id")) is None:
+        errors["id"] = ["应为 UUID"]
+    base = raw.get("base_version")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
+        errors["base_version"] = ["应为非负整数或 null"]
+    fields = raw.get("fields", {})
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        errors["fields"] = ["应为对象"]
+    elif entity is not None:
+        unknown = sorted(set(fields) - set(entity.fields))
+        for key in unknown:
+            errors[key] = ["未知字段，请更新应用"]
+    return mutation_id, errors
+
+
+def _one(ctx: Ctx, device_id: str, raw: Any, allowed: Allowed) -> dict:
+    mutation_id, errors = _envelope(raw)
+    if mutation_id is None:
+        # Without an id it cannot be stored for replays; nothing was applied either.
+        given = raw if isinstance(raw, dict) else {}
+        outcome = Outcome("rejected", id=_uuid(given.get("id")), errors=errors)
+        return outcome.as_dict(given.get("mutation_id"))
+    session = ctx.session
+    # The clock's lock first: pushes queue there, then on the record, never the other way.
+    tracking.lock_clock(session)
+    stored = session.get(SyncMutation, mutation_id)
+    if stored is not None:
+        return stored.result
+    record_id = _uuid(raw.get("id")) or ""
+    entity_name = str(raw.get("entity"))[:32]
+    try:
+        with session.begin_nested():
+            if errors:
+                outcome = Outcome("rejected", id=record_id or None, errors=errors)
+            else:
+                outcome = _apply_or_reject(ctx, registry.get(entity_name), raw, record_id, allowed,
+                                           mutation_id, device_id)  # fmt: skip
+            result = outcome.as_dict(mutation_id)
+            session.add(
+                SyncMutation(
+                    mutation_id=mutation_id,
+                    device_id=device_id,
+                    user_id=ctx.actor.id,
+                    entity=entity_name,
+                    record_id=record_id,
+                    op=str(raw.get("op"))[:8],
+                    status=outcome.status,
+                    result=result,
+                    created_at=utcnow(),
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        # The same mutation_id committed from another connection meanwhile: its result stands.
+        stored = session.get(SyncMutation, mutation_id, populate_existing=True)
+        if stored is None:
+            raise
+        return stored.result
+    return result
+
+
+def _apply_or_reject(ctx, entity, raw, record_id, allowed, mutation_id, device_id) -> Outcome:
+    try:
+        with ctx.session.begin_nested():
+            return _apply(ctx, entity, raw, record_id, allowed, mutation_id, device_id)
+    except _Rejected as exc:
+        return Outcome("rejected", id=record_id, errors=exc.errors)
+    except LedgerError as exc:
+        errors = dict((exc.details or {}).get("fields") or {})
+        errors.setdefault("_", [exc.message])
+        return Outcome("rejected", id=record_id, errors={**errors, "code": exc.code})
+
+
+def _meta(ctx: Ctx, entity: SyncEntity, record_id: str) -> SyncRecordMeta | None:
+    return ctx.session.get(SyncRecordMeta, (entity.name, record_id), populate_existing=True)
+
+
+def _remapped(ctx: Ctx, entity: SyncEntity, record_id: str) -> str | None:
+    remap = ctx.session.get(SyncRemap, (entity.name, record_id))
+    return remap.to_id if remap else None
+
+
+def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device_id) -> Outcome:
+    op = raw["op"]
+    fields = dict(raw.get("fields") or {})
+    base = raw.get("base_version")
+    session = ctx.session
+    canonical = _remapped(ctx, entity, record_id)
+    target_id = canonical or record_id
+    # Only the record's own row: its joined relations (area, creator) are outer joins.
+    record = session.get(
+        entity.model, target_id, with_for_update={"of": entity.model}, populate_existing=True
+    )
+    if record is not None and not ctx.scope.allows(entity.area_of(record)):
+        raise _Rejected({"_": ["该记录不在您负责的范围内"], "code": "sync.out_of_scope"})
+    conflict = _ConflictWriter(ctx, entity, mutation_id, device_id, base)
+
+    if op == "delete":
+        if not allowed(entity.delete_permission):
+            raise _Rejected({"_": ["您的角色无权删除这类记录"], "code": "sync.forbidden"})
+        if record is None:
+            meta = _meta(ctx, entity, target_id)
+            return Outcome("applied", id=target_id, version=meta.version if meta else None,
+                           canonical_id=canonical)  # fmt: skip
+        meta = _meta(ctx, entity, target_id)
+        changed_since = _changed_since(meta, base)
+        if base is not None and changed_since:
+            # Someone changed the record after this device last saw it: deleting would lose
+            # their change. Keep it, and let staff decide.
+            conflict_id = conflict.write("delete", record, {}, changed_since)
+            return Outcome("conflict", id=target_id, version=record.version,
+                           canonical_id=canonical, conflict_id=conflict_id)  # fmt: skip
+        version = record.version
+        entity.delete(ctx, record)
+        return Outcome("applied", id=target_id, version=version + 1, canonical_id=canonical)
+
+    if not allowed(entity.write_permission):
+        raise _Rejected({"_": ["您的角色无权修改这类记录"], "code": "sync.forbidden"})
+    if record is None:
+        meta = _meta(ctx, entity, target_id)
+        if meta is not None and meta.deleted:
+            # Edited on a device after it was deleted here: keep the edit for review.
+            conflict_id = conflict.write(
+                "deleted", None, fields, set(fields), record_id=target_id,
+                area_id=_last_area(ctx, entity, target_id),
+            )  # fmt: skip
+            return Outcome("conflict", id=target_id, version=meta.version,
+                           canonical_id=canonical, conflict_id=conflict_id)  # fmt: skip
+        existing = entity.dedupe(ctx, fields)
+        if existing is not None:
+            return _merge_duplicate(ctx, entity, record_id, existing, fields, conflict)
+        record = entity.create(ctx, target_id, fields)
+        session.flush()
+        return _done(ctx, entity, "applied", record, canonical, fields)
+
+    # An update of a record that exists.
+    meta = _meta(ctx, entity, target_id)
+    if base is not None and base > record.version:
+        message = f"版本号不存在（服务器为 {record.version}），请重新同步"
+        raise _Rejected({"base_version": [message]})
+    changes = {k: v for k, v in fields.items() if not entity.same(ctx, record, k, v)}
+    if base is None or base == record.version:
+        contested: set[str] = set()
+        status = "applied"
+    else:
+        versions = (meta.field_versions if meta else {}) or {}
+        contested = {k for k in changes if versions.get(k, 0) > base}
+        status = "conflict" if contested else "merged"
+    apply_now = {k: v for k, v in changes.items() if k not in contested}
+    conflict_id = None
+    if contested:
+        conflict_id = conflict.write("fields", record, {k: changes[k] for k in contested},
+                                     contested)  # fmt: skip
+    if apply_now:
+        entity.update(ctx, record, apply_now)
+        session.flush()
+    return _done(ctx, entity, status, record, canonical, fields, conflict_id)
+
+
+def _changed_since(meta: SyncRecordMeta | None, base: int | None) -> set[str]:
+    if meta is None or base is None:
+        return set()
+    return {k for k, v in (meta.field_versions or {}).items() if v > base}
+
+
+def _merge_duplicate(ctx, entity, record_id, existing, fields, conflict) -> Outcome:
+    """A new record matched an existing one by its dedupe key: merge into it, never twice."""
+    session = ctx.session
+    in_scope = ctx.scope.allows(entity.area_of(existing))
+    current = entity.read(ctx, existing)
+    # Fill what the existing record lacks; values that differ wait for staff.
+    empty = (None, "", [])
+    fill = {k: v for k, v in fields.items() if current.get(k) in empty and v not in empty}
+    differ = {
+        k: v for k, v in fields.items()
+        if k not in fill and v not in (None, "", []) and not entity.same(ctx, existing, k, v)
+    }  # fmt: skip
+    if not in_scope:
+        # Another grid's resident: write nothing there, keep everything for its staff.
+        differ, fill = {**fill, **differ}, {}
+    conflict_id = None
+    if differ:
+        conflict_id = conflict.write("duplicate", existing, differ, set(differ))
+    if fill:
+        entity.update(ctx, existing, fill)
+        session.flush()
+    tracking_seq = tracking.advance_clock(session, 1)[0]
+    session.add(
+        SyncRemap(
+            entity=entity.name,
+            from_id=record_id,
+            to_id=existing.id,
+            area_id=entity.area_of(existing),
+            seq=tracking_seq,
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+    outcome = _done(ctx, entity, "duplicate", existing, existing.id, fields, conflict_id)
+    if not in_scope:
+        outcome.version = None
+    return outcome
+
+
+def _done(ctx, entity, status, record, canonical, fields, conflict_id=None) -> Outcome:
+    missing = _missing_files(ctx, entity, record, fields)
+    return Outcome(
+        status,
+        id=record.id,
+        version=record.version,
+        canonical_id=canonical,
+        conflict_id=conflict_id,
+        missing_files=missing,
+    )
+
+
+def _missing_files(ctx: Ctx, entity: SyncEntity, record, fields) -> list[str]:
+    refs = sorted(set(entity.file_refs(fields)))
+    if not refs:
+        return []
+    have = set(ctx.session.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(refs))))
+    missing = [r for r in refs if r not in have]
+    ctx.session.execute(
+        update(SyncRecordMeta)
+        .where(SyncRecordMeta.entity == entity.name, SyncRecordMeta.record_id == record.id)
+        .values(missing_files=missing)
+    )
+    return missing
+
+
+class _ConflictWriter:
+    def __init__(self, ctx: Ctx, entity: SyncEntity, mutation_id, device_id, base) -> None:
+        self.ctx, self.entity = ctx, entity
+        self.mutation_id, self.device_id, self.base = mutation_id, device_id, base
+
+    def write(self, kind, record, client: dict, contested: set[str], *, record_id=None,
+              area_id=None) -> str:  # fmt: skip
+        ctx, entity = self.ctx, self.entity
+        server = {}
+        if record is not None:
+            current = entity.read(ctx, record)
+            server = {k: current.get(k) for k in sorted(contested)}
+        values = json.dumps({"client": client, "server": server}, ensure_ascii=False, default=str)
+        record_id = record.id if record is not None else record_id
+        conflict = SyncConflict(
+            id=str(uuid.uuid4()),
+            entity=entity.name,
+            record_id=record_id,
+            area_id=entity.area_of(record) if record is not None else area_id,
+            kind=kind,
+            mutation_id=self.mutation_id,
+            device_id=self.device_id,
+            user_id=ctx.actor.id,
+            base_version=self.base,
+            server_version=record.version if record is not None else None,
+            values_enc=ctx.pii.encrypt(values, field="sync_conflict"),
+            status="open",
+            created_at=utcnow(),
+        )
+        ctx.session.add(conflict)
+        ctx.session.flush()
+        if record is not None:
+            ctx.session.execute(
+                update(SyncRecordMeta)
+                .where(SyncRecordMeta.entity == entity.name, SyncRecordMeta.record_id == record_id)
+                .values(open_conflicts=SyncRecordMeta.open_conflicts + 1)
+            )
+        return conflict.id
+
+
+def _last_area(ctx: Ctx, entity: SyncEntity, record_id: str) -> int | None:
+    """The grid a deleted record was last in, from its newest change-log row."""
+    return ctx.session.scalar(
+        select(SyncChange.area_id)
+        .where(SyncChange.entity == entity.name, SyncChange.record_id == record_id)
+        .order_by(SyncChange.seq.desc())
+        .limit(1)
+    )

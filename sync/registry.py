@@ -1,0 +1,75 @@
+"""Syncable entities: what each record type tells the sync engine about itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.context import Ctx
+
+
+@dataclass(frozen=True)
+class SyncEntity:
+    """One record type the field app keeps offline.
+
+    ``columns`` maps ORM attributes to the sync fields they carry, so that a change made
+    through any path (the REST API, an import, a push) is logged with the fields it touched.
+    """
+
+    name: str  # in native mutations: "person"
+    table: str  # in WatermelonDB: "people"
+    model: type
+    fields: tuple[str, ...]
+    columns: dict[str, str]
+    # Scope rule: the area (grid) a record belongs to; pulls and pushes are limited by it.
+    area_of: Callable[[Any], int | None]
+    # The dedupe key: an existing record a new one duplicates, if any.
+    dedupe: Callable[[Ctx, dict[str, Any]], Any | None]
+    create: Callable[[Ctx, str, dict[str, Any]], Any]
+    update: Callable[[Ctx, Any, dict[str, Any]], None]
+    delete: Callable[[Ctx, Any], None]
+    # Fields as a device receives them (personal data masked).
+    read: Callable[[Ctx, Any], dict[str, Any]]
+    # Whether a pushed value equals the stored one; a masked value sent back means "unchanged".
+    same: Callable[[Ctx, Any, str, Any], bool]
+    # Permission names the caller's role must hold, checked by the server's table.
+    write_permission: str
+    delete_permission: str
+    # sha256 of files a record's fields reference.
+    file_refs: Callable[[dict[str, Any]], list[str]] = field(default=lambda fields: [])
+    # Fields whose values are personal data, masked in conflict listings.
+    personal: tuple[str, ...] = ()
+
+
+_entities: dict[str, SyncEntity] = {}
+
+
+def register(entity: SyncEntity) -> SyncEntity:
+    _entities[entity.name] = entity
+    return entity
+
+
+def entities() -> list[SyncEntity]:
+    _load_builtin()
+    return list(_entities.values())
+
+
+def get(name: str) -> SyncEntity | None:
+    _load_builtin()
+    return _entities.get(name)
+
+
+def by_table(table: str) -> SyncEntity | None:
+    _load_builtin()
+    return next((e for e in _entities.values() if e.table == table), None)
+
+
+def by_model(model: type) -> SyncEntity | None:
+    return next((e for e in _entities.values() if e.model is model), None)
+
+
+def _load_builtin() -> None:
+    # The registry's own record types register on import; later packages (ledger entries,
+    # reports) import sync.registry and call register() themselves.
+    import sync.entities  # noqa: F401

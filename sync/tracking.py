@@ -1,0 +1,220 @@
+"""Change tracking: every flush that touches a syncable record advances the clock and logs it.
+
+It hooks the ORM session, not the sync service, so edits made through the REST API, the
+console or an import reach devices exactly like pushed ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete, event, insert, inspect, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from sync import registry
+from sync.models import SyncChange, SyncClock, SyncRecordMeta
+
+_installed = False
+_CLOCK = SyncClock.__table__
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def ensure_clock(session: Session) -> None:
+    """Create the clock row if the database lacks it (the migration creates it; a wiped
+    database may not). Racing creators are fine: all but one insert nothing."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    values = {"id": 1, "seq": 0, "ms": 0, "floor_seq": 0, "epoch": _epoch()}
+    session.execute(upsert(_CLOCK).values(**values).on_conflict_do_nothing())
+
+
+def _epoch() -> str:
+    return secrets.token_hex(4)
+
+
+def lock_clock(session: Session) -> None:
+    """Take the clock's row lock now, before any record row: writers then queue in one order,
+    which keeps PostgreSQL free of deadlocks between pushes that touch the same records."""
+    for _ in range(2):
+        result = session.execute(update(_CLOCK).where(_CLOCK.c.id == 1).values(seq=_CLOCK.c.seq))
+        if result.rowcount:
+            return
+        ensure_clock(session)
+
+
+def advance_clock(session: Session, count: int) -> tuple[int, int]:
+    """Reserve ``count`` sequence numbers and a new millisecond tick; returns (first seq, ms)."""
+    wall = now_ms()
+    for _ in range(2):
+        row = session.execute(
+            update(_CLOCK)
+            .where(_CLOCK.c.id == 1)
+            .values(seq=_CLOCK.c.seq + count)
+            .returning(_CLOCK.c.seq, _CLOCK.c.ms)
+        ).first()
+        if row is not None:
+            break
+        ensure_clock(session)
+    last, ms = row
+    # Never back, never twice: the tick is later than every earlier one, whatever the wall says.
+    tick = max(wall, ms + 1)
+    session.execute(update(_CLOCK).where(_CLOCK.c.id == 1).values(ms=tick))
+    return last - count + 1, tick
+
+
+@dataclass
+class _Touched:
+    entity: str
+    record_id: str
+    areas: set
+    deleted: bool
+    version: int
+    fields: set
+
+
+def _collect(session: Session) -> list[_Touched]:
+    touched: dict[tuple[str, str], _Touched] = {}
+
+    def add(obj, deleted: bool, new: bool) -> None:
+        entity = registry.by_model(type(obj))
+        if entity is None:
+            return
+        state = inspect(obj)
+        areas = {entity.area_of(obj)}
+        changed: set[str] = set()
+        for attr, name in entity.columns.items():
+            history = state.attrs[attr].history
+            if new or history.has_changes():
+                changed.add(name)
+            if attr == "area_id" and history.deleted:
+                areas.update(a for a in history.deleted if a is not None)
+        if not (new or deleted or changed):
+            return
+        version = getattr(obj, "version", None) or 0
+        key = (entity.name, obj.id)
+        item = touched.get(key) or _Touched(entity.name, obj.id, set(), deleted, version, set())
+        touched[key] = item
+        item.areas.update(areas)
+        item.fields.update(changed)
+        item.deleted = deleted
+        item.version = max(item.version, version)
+
+    for obj in session.new:
+        add(obj, deleted=False, new=True)
+    for obj in session.dirty:
+        add(obj, deleted=False, new=False)
+    for obj in session.deleted:
+        add(obj, deleted=True, new=False)
+    return list(touched.values())
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    if any(
+        registry.by_model(type(obj)) is not None
+        for group in (session.new, session.dirty, session.deleted)
+        for obj in group
+    ):
+        lock_clock(session)
+
+
+def _after_flush(session: Session, _context) -> None:
+    touched = _collect(session)
+    if not touched:
+        return
+    for t in touched:
+        if t.deleted:
+            # Every grid that ever heard of the record gets the tombstone, so purging old
+            # tombstones later can find them all.
+            t.areas.update(
+                session.scalars(
+                    select(SyncChange.area_id).where(
+                        SyncChange.entity == t.entity, SyncChange.record_id == t.record_id
+                    )
+                )
+            )
+    rows = [(t, area) for t in touched for area in sorted(t.areas, key=lambda a: (a is None, a))]
+    first, tick = advance_clock(session, len(rows))
+    session.execute(
+        delete(SyncChange.__table__).where(
+            tuple_(SyncChange.entity, SyncChange.record_id, SyncChange.area_id).in_(
+                [(t.entity, t.record_id, area) for t, area in rows if area is not None]
+            )
+        )
+    )
+    session.execute(
+        insert(SyncChange.__table__),
+        [
+            {
+                "seq": first + i,
+                "entity": t.entity,
+                "record_id": t.record_id,
+                "area_id": area,
+                "ms": tick,
+                "deleted": t.deleted,
+            }
+            for i, (t, area) in enumerate(rows)
+        ],
+    )
+    _update_meta(session, touched)
+
+
+def _update_meta(session: Session, touched: list[_Touched]) -> None:
+    keys = [(t.entity, t.record_id) for t in touched]
+    existing = {
+        (m.entity, m.record_id): m
+        for m in session.execute(
+            select(SyncRecordMeta.__table__).where(
+                tuple_(SyncRecordMeta.entity, SyncRecordMeta.record_id).in_(keys)
+            )
+        )
+    }
+    inserts, updates = [], []
+    for t in touched:
+        old = existing.get((t.entity, t.record_id))
+        versions = dict(old.field_versions or {}) if old else {}
+        for name in t.fields:
+            versions[name] = t.version
+        values = {
+            "entity": t.entity,
+            "record_id": t.record_id,
+            "field_versions": versions,
+            "version": max(t.version, old.version if old else 0),
+            "deleted": t.deleted,
+        }
+        if old is None:
+            inserts.append({**values, "open_conflicts": 0, "missing_files": []})
+        else:
+            updates.append(values)
+    if inserts:
+        session.execute(insert(SyncRecordMeta.__table__), inserts)
+    for values in updates:
+        session.execute(
+            update(SyncRecordMeta.__table__)
+            .where(
+                SyncRecordMeta.entity == values["entity"],
+                SyncRecordMeta.record_id == values["record_id"],
+            )
+            .values(
+                field_versions=values["field_versions"],
+                version=values["version"],
+                deleted=values["deleted"],
+            )
+        )
+
+
+def install() -> None:
+    """Hook every ORM session once per process."""
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "after_flush", _after_flush)
+    _installed = True

@@ -1,0 +1,306 @@
+"""Native sync over HTTP: exactly-once push, field merge, conflicts, dedupe, tombstones, scope."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+
+import pytest
+
+from tests.conftest import make_id_number
+
+PUSH = "/api/v1/sync/push"
+PULL = "/api/v1/sync/pull"
+
+
+def mutation(entity="person", op="upsert", record_id=None, base=None, **fields):
+    return {
+        "mutation_id": str(uuid.uuid4()),
+        "entity": entity,
+        "op": op,
+        "id": record_id or str(uuid.uuid4()),
+        "base_version": base,
+        "fields": fields,
+        "client_time": "2026-11-24T08:00:00+08:00",
+    }
+
+
+def push(user, *mutations, device="phone-1"):
+    r = user.post(PUSH, json={"device_id": device, "mutations": list(mutations)})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["results"]
+
+
+def pull_all(user, cursor=None):
+    """Every page from ``cursor``; returns (changes, remaps, cursor)."""
+    changes, remaps = [], []
+    while True:
+        r = user.get(PULL, query_string={"cursor": cursor or "", "limit": 2})
+        assert r.status_code == 200, r.get_json()
+        body = r.get_json()
+        changes += body["changes"]
+        remaps += body["remaps"]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            return changes, remaps, cursor
+
+
+def new_person(user, **fields):
+    body = {"name": "张三", "area": user.area, "id_number": make_id_number(date(1980, 5, 6), "男")}
+    body.update(fields)
+    return mutation(**body)
+
+
+def count_people(app):
+    from sqlalchemy import func, select
+
+    from ledger.registry.models import Person
+
+    session = app.extensions["wangge_sessionmaker"]()
+    try:
+        return session.scalar(select(func.count()).select_from(Person))
+    finally:
+        session.close()
+
+
+def test_create_then_another_device_pulls_it_masked(worker_a, make_user, tree):
+    m = new_person(worker_a, current_address="宝石一路1号")
+    (result,) = push(worker_a, m)
+    assert result["status"] == "applied" and result["id"] == m["id"] and result["version"] == 1
+    other = make_user("grid_worker", tree["grid_a"])
+    changes, remaps, cursor = pull_all(other)
+    (change,) = [c for c in changes if c["id"] == m["id"]]
+    assert change["op"] == "upsert" and change["version"] == 1
+    assert change["fields"]["current_address"] == "宝石一路1号"
+    assert change["fields"]["id_number"] != m["fields"]["id_number"]  # masked on devices
+    assert "*" in change["fields"]["id_number"]
+    assert remaps == []
+    # Nothing new: the same cursor brings nothing.
+    again, _, _ = pull_all(other, cursor)
+    assert again == []
+
+
+def test_replay_returns_the_stored_result_and_changes_nothing(app, worker_a):
+    m = new_person(worker_a)
+    first = push(worker_a, m)
+    _, _, cursor = pull_all(worker_a)
+    replay = push(worker_a, m, device="phone-1")
+    assert replay == first
+    assert count_people(app) == 1
+    assert pull_all(worker_a, cursor)[0] == []
+
+
+def test_concurrent_replays_apply_once(app, worker_a):
+    m = new_person(worker_a)
+    results, errors = [], []
+
+    def go():
+        try:
+            with app.test_client() as c:
+                r = c.post(PUSH, json={"device_id": "phone-1", "mutations": [m]},
+                           headers={"Authorization": f"Bearer {worker_a.token}"})  # fmt: skip
+                results.append((r.status_code, r.get_json()))
+        except Exception as exc:  # noqa: BLE001 - a thread must report, not die silently
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert [code for code, _ in results] == [200] * 4
+    bodies = [body["results"][0] for _, body in results]
+    assert all(b == bodies[0] for b in bodies) and bodies[0]["status"] == "applied"
+    assert count_people(app) == 1
+
+
+def test_one_bad_mutation_is_rejected_alone(worker_a):
+    good = new_person(worker_a, name="李四")
+    bad = new_person(worker_a, id_number="110101199003070000")
+    junk = {"mutation_id": "not-a-uuid", "entity": "person", "op": "upsert"}
+    unknown = mutation(entity="spaceship", name="x")
+    results = push(worker_a, bad, good, junk, unknown)
+    assert [r["status"] for r in results] == ["rejected", "applied", "rejected", "rejected"]
+    assert "id_number" in results[0]["errors"]
+    assert "mutation_id" in results[2]["errors"]
+    assert "entity" in results[3]["errors"]
+    # A rejected mutation is remembered: its replay answers the same.
+    assert push(worker_a, bad)[0] == results[0]
+
+
+def test_stale_edits_of_different_fields_merge(worker_a, make_user, tree):
+    phone2 = make_user("grid_worker", tree["grid_a"])
+    m = new_person(worker_a)
+    push(worker_a, m)
+    r1 = push(worker_a, mutation(record_id=m["id"], base=1, current_address="新地址1号"))
+    assert r1[0]["status"] == "applied" and r1[0]["version"] == 2
+    r2 = push(phone2, mutation(record_id=m["id"], base=1, notes="独居，需每周探访"), device="p2")
+    assert r2[0]["status"] == "merged" and r2[0]["version"] == 3
+    changes, _, _ = pull_all(worker_a)
+    fields = next(c for c in changes if c["id"] == m["id"])["fields"]
+    assert fields["current_address"] == "新地址1号" and fields["notes"] == "独居，需每周探访"
+
+
+def test_same_field_conflict_is_kept_reviewed_and_resolved(app, worker_a, make_user, tree, staff):
+    phone2 = make_user("grid_worker", tree["grid_a"])
+    m = new_person(worker_a)
+    push(worker_a, m)
+    push(worker_a, mutation(record_id=m["id"], base=1, current_address="甲地址"))
+    (res,) = push(phone2, mutation(record_id=m["id"], base=1, current_address="乙地址",
+                                   notes="备注"), device="p2")  # fmt: skip
+    assert res["status"] == "conflict" and res["conflict_id"]
+    changes, _, _ = pull_all(worker_a)
+    change = next(c for c in changes if c["id"] == m["id"])
+    # The server keeps its value, applies the uncontested field, and flags the record.
+    assert change["fields"]["current_address"] == "甲地址"
+    assert change["fields"]["notes"] == "备注"
+    assert change["conflict"] is True
+
+    assert worker_a.get("/api/v1/sync/conflicts").status_code == 403
+    listed = staff.get("/api/v1/sync/conflicts").get_json()["items"]
+    (conflict,) = listed
+    assert conflict["id"] == res["conflict_id"] and conflict["kind"] == "fields"
+    assert conflict["client"] == {"current_address": "乙地址"}
+    assert conflict["server"] == {"current_address": "甲地址"}
+
+    r = staff.post(f"/api/v1/sync/conflicts/{conflict['id']}/resolve", json={"choice": "client"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "resolved"
+    again = staff.post(
+        f"/api/v1/sync/conflicts/{conflict['id']}/resolve", json={"choice": "server"}
+    )
+    assert again.status_code == 422 and again.get_json()["error"]["code"] == "sync.conflict_closed"
+
+    changes, _, _ = pull_all(worker_a)
+    change = next(c for c in changes if c["id"] == m["id"])
+    assert change["fields"]["current_address"] == "乙地址"
+    assert "conflict" not in change
+    assert change["version"] > res["version"]
+    assert staff.get("/api/v1/sync/conflicts").get_json()["items"] == []
+
+
+def test_resolution_is_audited(worker_a, make_user, tree, staff, admin):
+    phone2 = make_user("grid_worker", tree["grid_a"])
+    m = new_person(worker_a)
+    push(worker_a, m)
+    push(worker_a, mutation(record_id=m["id"], base=1, notes="甲"))
+    (res,) = push(phone2, mutation(record_id=m["id"], base=1, notes="乙"), device="p2")
+    r = staff.post(f"/api/v1/sync/conflicts/{res['conflict_id']}/resolve",
+                   json={"choice": "custom", "fields": {"notes": "甲乙"}})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    entries = admin.get(
+        "/api/v1/audit", query_string={"action": "sync.conflict.resolve"}
+    ).get_json()
+    assert any(e["object_id"] == m["id"] for e in entries["items"])
+    changes, _, _ = pull_all(worker_a)
+    assert next(c for c in changes if c["id"] == m["id"])["fields"]["notes"] == "甲乙"
+
+
+def test_two_phones_register_the_same_resident(app, worker_a, make_user, tree):
+    phone2 = make_user("grid_worker", tree["grid_a"])
+    number = make_id_number(date(1975, 1, 2), "女")
+    first = new_person(worker_a, name="王芳", id_number=number, current_address="宝石一路2号")
+    second = new_person(phone2, name="王芳", id_number=number, phone="13800138000")
+    push(worker_a, first)
+    (dup,) = push(phone2, second, device="p2")
+    assert dup["status"] == "duplicate" and dup["canonical_id"] == first["id"]
+    assert count_people(app) == 1
+    changes, remaps, _ = pull_all(phone2)
+    assert {"entity": "person", "from_id": second["id"], "to_id": first["id"]} in remaps
+    fields = next(c for c in changes if c["id"] == first["id"])["fields"]
+    # The blank phone was filled from the duplicate; nothing else was overwritten.
+    assert fields["phone"] and fields["current_address"] == "宝石一路2号"
+    # A later edit of the duplicate's id lands on the canonical record.
+    (later,) = push(phone2, mutation(record_id=second["id"], base=1, notes="后补"), device="p2")
+    assert later["id"] == first["id"] and later["canonical_id"] == first["id"]
+
+
+def test_deletes_reach_other_devices_as_tombstones(worker_a, staff):
+    m = new_person(worker_a)
+    push(worker_a, m)
+    _, _, cursor = pull_all(worker_a)
+    # Grid workers may not delete residents; staff may.
+    (refused,) = push(worker_a, mutation(op="delete", record_id=m["id"], base=1))
+    assert refused["status"] == "rejected" and refused["errors"]["code"] == "sync.forbidden"
+    (gone,) = push(staff, mutation(op="delete", record_id=m["id"], base=1), device="office")
+    assert gone["status"] == "applied"
+    changes, _, _ = pull_all(worker_a, cursor)
+    assert [(c["id"], c["op"]) for c in changes] == [(m["id"], "delete")]
+    # A fresh device never hears of it.
+    assert all(c["id"] != m["id"] for c in pull_all(worker_a)[0])
+    # An edit that arrives after the delete is kept as a conflict, not lost and not revived.
+    (late,) = push(worker_a, mutation(record_id=m["id"], base=1, notes="迟到的修改"))
+    assert late["status"] == "conflict" and late["conflict_id"]
+
+
+def test_delete_of_a_record_changed_since_is_a_conflict(worker_a, staff):
+    m = new_person(worker_a)
+    push(worker_a, m)
+    push(worker_a, mutation(record_id=m["id"], base=1, notes="新情况"))
+    (res,) = push(staff, mutation(op="delete", record_id=m["id"], base=1), device="office")
+    assert res["status"] == "conflict"
+    assert any(c["id"] == m["id"] and c["op"] == "upsert" for c in pull_all(worker_a)[0])
+
+
+def test_scope_is_enforced_on_push_and_pull(worker_a, worker_b, staff, tree):
+    m = new_person(worker_a)
+    push(worker_a, m)
+    # B cannot edit A's resident, nor register one into A's grid.
+    (edit,) = push(worker_b, mutation(record_id=m["id"], base=1, notes="x"), device="b")
+    assert edit["status"] == "rejected" and edit["errors"]["code"] == "sync.out_of_scope"
+    (into,) = push(worker_b, new_person(worker_b, area=tree["grid_a"]), device="b")
+    assert into["status"] == "rejected" and "area" in into["errors"]
+    _, _, cursor_a = pull_all(worker_a)
+    b_changes, _, cursor_b = pull_all(worker_b)
+    assert all(c["id"] != m["id"] for c in b_changes)
+    # Staff move the resident to grid B: A's devices drop it, B's receive it.
+    (moved,) = push(staff, mutation(record_id=m["id"], base=1, area=tree["grid_b"]), device="o")
+    assert moved["status"] == "applied"
+    a_changes, _, _ = pull_all(worker_a, cursor_a)
+    assert [(c["id"], c["op"]) for c in a_changes] == [(m["id"], "delete")]
+    b_changes, _, _ = pull_all(worker_b, cursor_b)
+    assert [(c["id"], c["op"]) for c in b_changes] == [(m["id"], "upsert")]
+
+
+def test_rest_api_edits_are_pulled_too(worker_a, make_person):
+    _, _, cursor = pull_all(worker_a)
+    person = make_person(name="赵六")
+    changes, _, _ = pull_all(worker_a, cursor)
+    assert [(c["id"], c["fields"]["name"]) for c in changes] == [(person["id"], "赵六")]
+
+
+def test_masked_values_sent_back_change_nothing(worker_a):
+    m = new_person(worker_a, phone="13912345678")
+    push(worker_a, m)
+    changes, _, _ = pull_all(worker_a)
+    fields = next(c for c in changes if c["id"] == m["id"])["fields"]
+    (res,) = push(worker_a, mutation(record_id=m["id"], base=1, **fields))
+    assert res["status"] == "applied" and res["version"] == 1
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "deadbeef.5", "0000.1"])
+def test_unusable_cursor_resets(worker_a, cursor):
+    push(worker_a, new_person(worker_a))
+    r = worker_a.get(PULL, query_string={"cursor": cursor})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["reset"] is True and len(body["changes"]) == 1
+
+
+def test_households_sync_with_their_number_as_dedupe_key(worker_a, make_user, tree):
+    phone2 = make_user("grid_worker", tree["grid_a"])
+    a = mutation(entity="household", household_number="330106-7777", area=worker_a.area,
+                 address="宝石二路3号")  # fmt: skip
+    b = mutation(entity="household", household_number="330106-7777", area=worker_a.area)
+    assert push(worker_a, a)[0]["status"] == "applied"
+    (dup,) = push(phone2, b, device="p2")
+    assert dup["status"] == "duplicate" and dup["canonical_id"] == a["id"]
+
+
+def test_malformed_push_body(worker_a):
+    r = worker_a.post(PUSH, json={"device_id": "x", "mutations": "nope"})
+    assert r.status_code == 422
+    r = worker_a.post(PUSH, data="{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
