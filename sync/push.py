@@ -235,7 +235,7 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
     if base is not None and base > record.version:
         message = f"版本号不存在（服务器为 {record.version}），请重新同步"
         raise _Rejected({"base_version": [message]})
-    changes = {k: v for k, v in fields.items() if not entity.same(ctx, record, k, v)}
+    changes = entity.changed(ctx, record, fields)
     if base is None or base == record.version:
         contested: set[str] = set()
         status = "applied"
@@ -269,8 +269,8 @@ def _merge_duplicate(ctx, entity, record_id, existing, fields, conflict) -> Outc
     empty = (None, "", [])
     fill = {k: v for k, v in fields.items() if current.get(k) in empty and v not in empty}
     differ = {
-        k: v for k, v in fields.items()
-        if k not in fill and v not in (None, "", []) and not entity.same(ctx, existing, k, v)
+        k: v for k, v in entity.changed(ctx, existing, fields).items()
+        if k not in fill and v not in empty
     }  # fmt: skip
     if not in_scope:
         # Another grid's resident: write nothing there, keep everything for its staff.

@@ -31,8 +31,9 @@ class SyncEntity:
     delete: Callable[[Ctx, Any], None]
     # Fields as a device receives them (personal data masked).
     read: Callable[[Ctx, Any], dict[str, Any]]
-    # Whether a pushed value equals the stored one; a masked value sent back means "unchanged".
-    same: Callable[[Ctx, Any, str, Any], bool]
+    # The pushed fields that differ from the stored values; a masked value sent back is
+    # "unchanged".
+    changed: Callable[[Ctx, Any, dict[str, Any]], dict[str, Any]]
     # Permission names the caller's role must hold, checked by the server's table.
     write_permission: str
     delete_permission: str

@@ -61,8 +61,9 @@ def read(ctx: Ctx, household: Household) -> dict[str, Any]:
     }
 
 
-def same(ctx: Ctx, household: Household, field: str, value: Any) -> bool:
-    return plain(value) == read(ctx, household).get(field)
+def changed(ctx: Ctx, household: Household, fields: dict[str, Any]) -> dict[str, Any]:
+    current = read(ctx, household)
+    return {k: v for k, v in fields.items() if plain(v) != current.get(k)}
 
 
 ENTITY = register(
@@ -78,7 +79,7 @@ ENTITY = register(
         update=update,
         delete=delete,
         read=read,
-        same=same,
+        changed=changed,
         write_permission="households.write",
         delete_permission="households.delete",
     )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ledger.context import Ctx
 from ledger.errors import InvalidInput
 from ledger.registry import people as ops
-from ledger.registry.idnumber import mask_id_number, mask_phone, parse_id_number
+from ledger.registry.idnumber import parse_id_number
 from ledger.registry.models import Person
 from sync.entities.common import convert, plain
 from sync.registry import SyncEntity, register
@@ -77,15 +77,27 @@ def read(ctx: Ctx, person: Person) -> dict[str, Any]:
     return {key: plain(view[key]) if key != "tags" else view[key] for key in KINDS}
 
 
-def same(ctx: Ctx, person: Person, field: str, value: Any) -> bool:
-    if field in ("id_number", "phone"):
-        stored = ctx.pii.decrypt(getattr(person, f"{field}_enc"), field=field)
-        masked = mask_id_number(stored) if field == "id_number" else mask_phone(stored)
-        # A device only ever received the masked value; sending it back changes nothing.
-        return plain(value) in (plain(stored), plain(masked)) or (
-            field == "id_number" and stored is not None and str(value).upper() == stored
-        )
-    return plain(value) == read(ctx, person).get(field)
+def changed(ctx: Ctx, person: Person, fields: dict[str, Any]) -> dict[str, Any]:
+    """The pushed fields whose values differ from the stored ones (read and decrypted once)."""
+    current = read(ctx, person)
+    secrets = {
+        key: ctx.pii.decrypt(getattr(person, f"{key}_enc"), field=key)
+        for key in ("id_number", "phone")
+        if key in fields
+    }
+    out = {}
+    for key, value in fields.items():
+        if key in secrets:
+            stored = secrets[key]
+            # A device only ever received the masked value; sending it back changes nothing.
+            same = plain(value) in (plain(stored), current[key]) or (
+                key == "id_number" and stored is not None and str(value).upper() == stored
+            )
+        else:
+            same = plain(value) == current.get(key)
+        if not same:
+            out[key] = value
+    return out
 
 
 ENTITY = register(
@@ -101,7 +113,7 @@ ENTITY = register(
         update=update,
         delete=delete,
         read=read,
-        same=same,
+        changed=changed,
         write_permission="people.write",
         delete_permission="people.delete",
         personal=("id_number", "phone"),
