@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.errors import Forbidden, InvalidInput, NotFound
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class SyncInvalid(InvalidInput):
@@ -25,3 +25,10 @@ class ConflictClosed(InvalidInput):
 class SyncForbidden(Forbidden):
     code = "sync.forbidden"
     message = "您没有权限同步这类修改"
+
+
+class SyncStale(Conflict):
+    """A WatermelonDB push touched records that changed after the device last pulled."""
+
+    code = "sync.stale"
+    message = "服务器上的记录在您上次同步后又有修改，请重新同步：先下载，再上传"

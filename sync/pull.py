@@ -62,7 +62,7 @@ def pull(ctx: Ctx, cursor: str | None, limit: int = DEFAULT_LIMIT) -> dict[str, 
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].seq if has_more else upto
-    changes = _changes(ctx, rows, full=after == 0)
+    changes = record_changes(ctx, rows, full=after == 0)
     remaps = [
         {"entity": r.entity, "from_id": r.from_id, "to_id": r.to_id}
         for r in ctx.session.scalars(
@@ -83,7 +83,7 @@ def pull(ctx: Ctx, cursor: str | None, limit: int = DEFAULT_LIMIT) -> dict[str, 
     return out
 
 
-def _changes(ctx: Ctx, rows, *, full: bool) -> list[dict[str, Any]]:
+def record_changes(ctx: Ctx, rows, *, full: bool) -> list[dict[str, Any]]:
     """Each record once, at its last position in the page, as it is now for this caller."""
     last_at: dict[tuple[str, str], int] = {}
     for i, row in enumerate(rows):

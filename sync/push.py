@@ -57,7 +57,7 @@ class _Rejected(Exception):
         self.errors = errors
 
 
-def _uuid(value: Any) -> str | None:
+def uuid_text(value: Any) -> str | None:
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
@@ -77,15 +77,19 @@ def push(ctx: Ctx, device_id: str, mutations: list[Any], allowed: Allowed) -> li
             f"一次最多同步 {MAX_MUTATIONS} 条修改，请分批上传",
             details={"limit": MAX_MUTATIONS},
         )
-    return [_one(ctx, device_id, m, allowed) for m in mutations]
+    return [apply_one(ctx, device_id, m, allowed) for m in mutations]
 
 
-def _envelope(raw: Any) -> tuple[str | None, dict[str, Any]]:
+# Checks a record id and returns it in canonical form, or None when it is not one.
+RecordIds = Callable[[Any], str | None]
+
+
+def _envelope(raw: Any, record_ids: RecordIds) -> tuple[str | None, dict[str, Any]]:
     """Validate the shape of one mutation; returns (mutation_id, errors)."""
     if not isinstance(raw, dict):
         return None, {"mutation": ["应为对象"]}
     errors: dict[str, list[str]] = {}
-    mutation_id = _uuid(raw.get("mutation_id"))
+    mutation_id = uuid_text(raw.get("mutation_id"))
     if mutation_id is None:
         errors["mutation_id"] = ["应为 UUID"]
     entity = registry.get(str(raw.get("entity")))
@@ -93,8 +97,8 @@ def _envelope(raw: Any) -> tuple[str | None, dict[str, Any]]:
         errors["entity"] = ["不支持的记录类型"]
     if raw.get("op") not in OPS:
         errors["op"] = ["应为 upsert 或 delete"]
-    if _uuid(raw.get("id")) is None:
-        errors["id"] = ["应为 UUID"]
+    if record_ids(raw.get("id")) is None:
+        errors["id"] = ["记录编号格式有误"]
     base = raw.get("base_version")
     if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
         errors["base_version"] = ["应为非负整数或 null"]
@@ -110,12 +114,15 @@ def _envelope(raw: Any) -> tuple[str | None, dict[str, Any]]:
     return mutation_id, errors
 
 
-def _one(ctx: Ctx, device_id: str, raw: Any, allowed: Allowed) -> dict:
-    mutation_id, errors = _envelope(raw)
+def apply_one(
+    ctx: Ctx, device_id: str, raw: Any, allowed: Allowed, record_ids: RecordIds = uuid_text
+) -> dict:
+    """Apply one mutation exactly once (a replayed ``mutation_id`` gets its stored result)."""
+    mutation_id, errors = _envelope(raw, record_ids)
     if mutation_id is None:
         # Without an id it cannot be stored for replays; nothing was applied either.
         given = raw if isinstance(raw, dict) else {}
-        outcome = Outcome("rejected", id=_uuid(given.get("id")), errors=errors)
+        outcome = Outcome("rejected", id=record_ids(given.get("id")), errors=errors)
         return outcome.as_dict(given.get("mutation_id"))
     session = ctx.session
     # The clock's lock first: pushes queue there, then on the record, never the other way.
@@ -123,7 +130,7 @@ def _one(ctx: Ctx, device_id: str, raw: Any, allowed: Allowed) -> dict:
     stored = session.get(SyncMutation, mutation_id)
     if stored is not None:
         return stored.result
-    record_id = _uuid(raw.get("id")) or ""
+    record_id = record_ids(raw.get("id")) or ""
     entity_name = str(raw.get("entity"))[:32]
     try:
         with session.begin_nested():
@@ -281,14 +288,15 @@ def _merge_duplicate(ctx, entity, record_id, existing, fields, conflict) -> Outc
     if fill:
         entity.update(ctx, existing, fill)
         session.flush()
-    tracking_seq = tracking.advance_clock(session, 1)[0]
+    seq, tick = tracking.advance_clock(session, 1)
     session.add(
         SyncRemap(
             entity=entity.name,
             from_id=record_id,
             to_id=existing.id,
             area_id=entity.area_of(existing),
-            seq=tracking_seq,
+            seq=seq,
+            ms=tick,
             created_at=utcnow(),
         )
     )

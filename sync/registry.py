@@ -41,8 +41,12 @@ class SyncEntity:
     file_refs: Callable[[dict[str, Any]], list[str]] = field(default=lambda fields: [])
     # Fields whose values are personal data, masked in conflict listings.
     personal: tuple[str, ...] = ()
+    # Fields holding lists or objects: WatermelonDB columns carry them as JSON text.
+    json_fields: tuple[str, ...] = ()
 
 
+# In registration order, which is dependency order (households before the people in them):
+# a batch creates in this order and deletes in the reverse.
 _entities: dict[str, SyncEntity] = {}
 
 

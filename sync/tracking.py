@@ -32,7 +32,7 @@ def ensure_clock(session: Session) -> None:
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    values = {"id": 1, "seq": 0, "ms": 0, "floor_seq": 0, "epoch": _epoch()}
+    values = {"id": 1, "seq": 0, "ms": 0, "floor_seq": 0, "floor_ms": 0, "epoch": _epoch()}
     session.execute(upsert(_CLOCK).values(**values).on_conflict_do_nothing())
 
 

@@ -117,5 +117,6 @@ ENTITY = register(
         write_permission="people.write",
         delete_permission="people.delete",
         personal=("id_number", "phone"),
+        json_fields=("tags",),
     )
 )

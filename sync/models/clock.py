@@ -24,5 +24,7 @@ class SyncClock(Base):
     ms: Mapped[int] = mapped_column(BigInteger, default=0)
     # Cursors below this were compacted away (tombstones purged): such clients start over.
     floor_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The same floor as a WatermelonDB timestamp: older last_pulled_at values start over.
+    floor_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Changes when the log is rebuilt (restore from backup): every older cursor is reset.
     epoch: Mapped[str] = mapped_column(String(16))

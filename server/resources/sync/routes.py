@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -18,9 +18,14 @@ from server.resources.sync.schemas import (
     PushResponseSchema,
     PushSchema,
     ResolveSchema,
+    WatermelonPullQuerySchema,
+    WatermelonPullSchema,
+    WatermelonPushQuerySchema,
+    WatermelonPushResponseSchema,
+    WatermelonPushSchema,
 )
 from server.wiring import ctx
-from sync import conflicts, pull, push
+from sync import conflicts, pull, push, watermelon
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="离线同步")
 
@@ -72,3 +77,28 @@ class ConflictResolveViews(MethodView):
         if data["choice"] == "custom" and not data.get("fields"):
             raise ApiError(422, "sync.fields_required", "选择自定义时请填写要保存的字段")
         return conflicts.resolve(ctx(), conflict_id, data["choice"], data.get("fields"))
+
+
+@blp.route("/watermelon")
+class WatermelonViews(MethodView):
+    @require("sync.pull")
+    @blp.arguments(WatermelonPullQuerySchema, location="query")
+    @blp.response(200, WatermelonPullSchema)
+    def get(self, args):
+        """WatermelonDB pull: records changed in your areas since last_pulled_at"""
+        return watermelon.pull(ctx(), args["last_pulled_at"], args["migration"])
+
+    @require("sync.push")
+    @blp.arguments(WatermelonPushQuerySchema, location="query")
+    @blp.arguments(WatermelonPushSchema)
+    @blp.response(200, WatermelonPushResponseSchema)
+    def post(self, query, data):
+        """WatermelonDB push: all local changes at once, refused with 409 if any is stale"""
+        last = data["last_pulled_at"]
+        if last is None:
+            last = query["last_pulled_at"]
+        elif query["last_pulled_at"] is not None and query["last_pulled_at"] != last:
+            raise ApiError(422, "sync.invalid", "last_pulled_at 前后不一致，请更新应用后重试")
+        # Devices that name themselves get their pushes grouped in the import log.
+        device = (request.headers.get("X-Device-Id") or "watermelon")[:64]
+        return watermelon.push(ctx(), device, data["changes"], last, allowed)

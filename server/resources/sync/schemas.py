@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, validate
+import json
+
+from marshmallow import Schema, ValidationError, validate
 from marshmallow import fields as ma
 
 from sync.conflicts import CHOICES
@@ -89,3 +91,65 @@ class ConflictListSchema(Schema):
 class ResolveSchema(Schema):
     choice = ma.String(required=True, validate=validate.OneOf(CHOICES))
     fields = ma.Dict(load_default=None)
+
+
+class Timestamp(ma.Integer):
+    """WatermelonDB's ``last_pulled_at``: milliseconds, or null before the first sync."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in (None, "", "null", "undefined"):
+            return None
+        out = super()._deserialize(value, attr, data, **kwargs)
+        if out < 0:
+            raise ValidationError("应为非负整数或 null")
+        return out
+
+
+class JsonText(ma.Field):
+    """A JSON value passed as text in the query string (WatermelonDB's ``migration``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in (None, "", "null", "undefined"):
+            return None
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("应为 JSON") from exc
+
+
+class WatermelonPullQuerySchema(Schema):
+    last_pulled_at = Timestamp(load_default=None, allow_none=True)
+    schema_version = ma.Integer(load_default=None, allow_none=True)
+    migration = JsonText(load_default=None, allow_none=True)
+
+
+class WatermelonPushQuerySchema(Schema):
+    last_pulled_at = Timestamp(load_default=None, allow_none=True)
+
+
+class WatermelonPushSchema(Schema):
+    # The change set is checked record by record in the sync engine; a malformed one as a whole
+    # is refused there with sync.invalid.
+    changes = ma.Dict(required=True)
+    last_pulled_at = Timestamp(load_default=None, allow_none=True)
+
+
+class WatermelonTableSchema(Schema):
+    created = ma.List(ma.Dict())
+    updated = ma.List(ma.Dict())
+    deleted = ma.List(ma.String())
+
+
+class WatermelonPullSchema(Schema):
+    changes = ma.Dict(keys=ma.String(), values=ma.Nested(WatermelonTableSchema))
+    timestamp = ma.Integer()
+    experimentalStrategy = ma.String()  # WatermelonDB's own key
+
+
+class WatermelonPushResponseSchema(Schema):
+    experimentalRejectedIds = ma.Dict(  # WatermelonDB's own key
+        keys=ma.String(), values=ma.List(ma.String())
+    )
+    rejected = ma.Dict()
+    conflicts = ma.Dict()
+    missing_files = ma.Dict()
