@@ -48,3 +48,21 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
   fi
   echo "$hash" > "$stamp"
 fi
+
+# The sync tests drive the real WatermelonDB client in Node: its pinned lockfile, via npm ci.
+if [ "$want" = "dev" ]; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "== installing Node.js"
+    SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  client=tests/server/resources/watermelon
+  node_stamp="$client/node_modules/.setup-stamp"
+  node_hash=$(sha256sum "$client/package-lock.json" | cut -c1-16)
+  if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$node_hash" ]; then
+    echo "== installing the WatermelonDB test client (npm ci)"
+    npm ci --prefix "$client" --no-audit --no-fund --loglevel=error
+    echo "$node_hash" > "$node_stamp"
+  fi
+fi

@@ -200,12 +200,14 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
     conflict = _ConflictWriter(ctx, entity, mutation_id, device_id, base)
 
     if op == "delete":
-        if not allowed(entity.delete_permission):
-            raise _Rejected({"_": ["您的角色无权删除这类记录"], "code": "sync.forbidden"})
         if record is None:
+            # Already gone, or created and deleted on the device before it ever synced: there
+            # is nothing to delete, whoever asks.
             meta = _meta(ctx, entity, target_id)
             return Outcome("applied", id=target_id, version=meta.version if meta else None,
                            canonical_id=canonical)  # fmt: skip
+        if not allowed(entity.delete_permission):
+            raise _Rejected({"_": ["您的角色无权删除这类记录"], "code": "sync.forbidden"})
         meta = _meta(ctx, entity, target_id)
         changed_since = _changed_since(meta, base)
         if base is not None and changed_since:

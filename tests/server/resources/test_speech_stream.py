@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 import wave
 from pathlib import Path
@@ -17,9 +12,9 @@ from simple_websocket import Client, ConnectionClosed
 from simple_websocket import ConnectionError as HandshakeError
 
 from speech.text import cer
+from tests.plugins.live import Gunicorn, LiveServer
 from tests.speech.media import SPEECH_DATA
 
-ROOT = Path(__file__).resolve().parents[3]
 CLIP = SPEECH_DATA / "clips" / "mossttsd_zh_spk1_moon.wav"
 CHUNK = 3200  # 100 ms of 16 kHz PCM16
 
@@ -36,22 +31,6 @@ def reference(path: Path = CLIP) -> str:
         if name.endswith(path.name):
             return text
     raise KeyError(path.name)
-
-
-class LiveServer:
-    """An app served over a real loopback socket by werkzeug's threaded server."""
-
-    def __init__(self, app) -> None:
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.ws_base = f"ws://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -220,44 +199,12 @@ def test_client_vanishing_mid_stream_leaves_no_file(live, worker_a, app):
     assert worker_a.get("/api/v1/health").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn_server(base_config, worker_a):
     """The production server: gunicorn.conf.py (gthread workers) on the same database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "WANGGE_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "WANGGE_OCR_PRELOAD": "0",
-        "WANGGE_ACCESS_LOG": "/dev/null",
-    }
-    for key in ("DATA_DIR", "DATABASE_URL", "SECRET_KEY", "PII_KEY"):
-        env[f"WANGGE_{key}"] = str(base_config[key])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(proc.stderr.read().decode()[-2000:])
-            time.sleep(0.2)
-    yield f"ws://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
+    server = Gunicorn(base_config, WANGGE_SPEECH_PRELOAD="1")
+    yield server.ws_base
+    server.stop()
 
 
 def test_stream_under_gunicorn(gunicorn_server, worker_a):
