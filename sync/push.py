@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.context import Ctx
@@ -77,7 +77,7 @@ def push(ctx: Ctx, device_id: str, mutations: list[Any], allowed: Allowed) -> li
             f"一次最多同步 {MAX_MUTATIONS} 条修改，请分批上传",
             details={"limit": MAX_MUTATIONS},
         )
-    return [apply_one(ctx, device_id, m, allowed) for m in mutations]
+    return apply_all(ctx, device_id, mutations, allowed)
 
 
 # Checks a record id and returns it in canonical form, or None when it is not one.
@@ -170,9 +170,206 @@ def _apply_or_reject(ctx, entity, raw, record_id, allowed, mutation_id, device_i
     except _Rejected as exc:
         return Outcome("rejected", id=record_id, errors=exc.errors)
     except LedgerError as exc:
-        errors = dict((exc.details or {}).get("fields") or {})
-        errors.setdefault("_", [exc.message])
-        return Outcome("rejected", id=record_id, errors={**errors, "code": exc.code})
+        return _refusal(record_id, exc)
+
+
+def _refusal(record_id: str, exc: LedgerError) -> Outcome:
+    errors = dict((exc.details or {}).get("fields") or {})
+    errors.setdefault("_", [exc.message])
+    return Outcome("rejected", id=record_id, errors={**errors, "code": exc.code})
+
+
+def apply_all(
+    ctx: Ctx,
+    device_id: str,
+    mutations: list[Any],
+    allowed: Allowed,
+    record_ids: RecordIds = uuid_text,
+) -> list[dict]:
+    """Apply mutations in order, with the same results as ``apply_one`` on each.
+
+    New records that need no decision (no replay, no earlier version, no duplicate) are
+    validated one by one but written in one flush: a phone's first sync after a day of
+    registrations is mostly those. Everything else goes through ``apply_one``, after the new
+    records before it are written, so the order of the batch holds.
+    """
+    tracking.lock_clock(ctx.session)
+    batch = _Bulk(ctx, device_id, allowed, record_ids, mutations)
+    results: list[dict | None] = [None] * len(mutations)
+    for i, raw in enumerate(mutations):
+        if batch.take(i, raw):
+            continue
+        batch.write(results)
+        results[i] = apply_one(ctx, device_id, raw, allowed, record_ids)
+        batch.touched(raw)
+    batch.write(results)
+    return results  # type: ignore[return-value]
+
+
+class _Bulk:
+    """New records collected for one flush, and what the batch knows exists already."""
+
+    def __init__(self, ctx: Ctx, device_id, allowed, record_ids: RecordIds, mutations) -> None:
+        self.ctx, self.device_id, self.allowed, self.record_ids = (
+            ctx,
+            device_id,
+            allowed,
+            record_ids,
+        )
+        self.pending: list[tuple[int, dict, SyncEntity, str, str]] = []
+        self.keys: dict[int, str | None] = {}
+        self.seen: set[str] = set()  # mutation ids met in this batch
+        self.taken_ids: set[tuple[str, str]] = set()
+        self.taken_keys: set[tuple[str, str]] = set()
+        self.stored: set[str] = set()
+        self.candidates: dict[int, tuple[SyncEntity, str, str]] = {}
+        self._preload(mutations)
+
+    def _candidate(self, raw) -> tuple[SyncEntity, str, str] | None:
+        if not isinstance(raw, dict) or raw.get("op") != "upsert":
+            return None
+        entity = registry.get(str(raw.get("entity")))
+        if entity is None or entity.build is None:
+            return None
+        mutation_id, errors = _envelope(raw, self.record_ids)
+        if mutation_id is None or errors:
+            return None
+        return entity, mutation_id, self.record_ids(raw.get("id"))
+
+    def _preload(self, mutations) -> None:
+        session = self.ctx.session
+        mids: list[str] = []
+        ids: dict[str, list[str]] = {}
+        keys: dict[str, list[str]] = {}
+        for i, raw in enumerate(mutations):
+            found = self._candidate(raw)
+            if found is None:
+                continue
+            self.candidates[i] = found
+            entity, mutation_id, record_id = found
+            mids.append(mutation_id)
+            ids.setdefault(entity.name, []).append(record_id)
+            key = (
+                entity.dedupe_key(self.ctx, raw.get("fields") or {}) if entity.dedupe_key else None
+            )
+            self.keys[i] = key
+            if key is not None:
+                keys.setdefault(entity.name, []).append(key)
+        for chunk in _chunks(mids):
+            self.stored.update(
+                session.scalars(
+                    select(SyncMutation.mutation_id).where(SyncMutation.mutation_id.in_(chunk))
+                )
+            )
+        for name, wanted in ids.items():
+            entity = registry.get(name)
+            for chunk in _chunks(wanted):
+                # A record that exists, existed (tombstone) or was merged away is no plain create.
+                for query in (
+                    select(entity.model.id).where(entity.model.id.in_(chunk)),
+                    select(SyncRecordMeta.record_id).where(
+                        SyncRecordMeta.entity == name, SyncRecordMeta.record_id.in_(chunk)
+                    ),
+                    select(SyncRemap.from_id).where(
+                        SyncRemap.entity == name, SyncRemap.from_id.in_(chunk)
+                    ),
+                ):
+                    self.taken_ids.update((name, rid) for rid in session.scalars(query))
+        for name, wanted in keys.items():
+            entity = registry.get(name)
+            if entity.dedupe_taken is not None:
+                self.taken_keys.update((name, k) for k in entity.dedupe_taken(self.ctx, wanted))
+
+    def take(self, i: int, raw) -> bool:
+        """Queue ``raw`` for the bulk write if it is a plain new record."""
+        found = self.candidates.get(i)
+        if found is None:
+            return False
+        entity, mutation_id, record_id = found
+        key = self.keys.get(i)
+        if (
+            mutation_id in self.stored
+            or mutation_id in self.seen
+            or (entity.name, record_id) in self.taken_ids
+            or (key is not None and (entity.name, key) in self.taken_keys)
+            or not self.allowed(entity.write_permission)
+        ):
+            return False
+        self.seen.add(mutation_id)
+        self.taken_ids.add((entity.name, record_id))
+        if key is not None:
+            self.taken_keys.add((entity.name, key))
+        self.pending.append((i, raw, entity, mutation_id, record_id))
+        return True
+
+    def touched(self, raw) -> None:
+        """After ``apply_one``: whatever it wrote is no longer new to later mutations."""
+        if not isinstance(raw, dict):
+            return
+        mutation_id = uuid_text(raw.get("mutation_id"))
+        if mutation_id:
+            self.seen.add(mutation_id)
+        entity = registry.get(str(raw.get("entity")))
+        record_id = self.record_ids(raw.get("id"))
+        if entity is not None and record_id:
+            self.taken_ids.add((entity.name, record_id))
+            key = (
+                entity.dedupe_key(self.ctx, raw.get("fields") or {}) if entity.dedupe_key else None
+            )
+            if key is not None:
+                self.taken_keys.add((entity.name, key))
+
+    def write(self, results: list) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        ctx, session = self.ctx, self.ctx.session
+        try:
+            with session.begin_nested():
+                outcomes = []
+                with session.no_autoflush:
+                    for i, raw, entity, mutation_id, record_id in pending:
+                        fields = raw.get("fields") or {}
+                        try:
+                            record = entity.build(ctx, record_id, fields)
+                            outcomes.append((i, raw, entity, mutation_id, record, None))
+                        except LedgerError as exc:
+                            outcomes.append(
+                                (i, raw, entity, mutation_id, None, _refusal(record_id, exc))
+                            )
+                session.flush()
+                rows = []
+                now = utcnow()
+                for i, raw, entity, mutation_id, record, outcome in outcomes:
+                    if outcome is None:
+                        outcome = _done(
+                            ctx, entity, "applied", record, None, raw.get("fields") or {}
+                        )
+                    results[i] = outcome.as_dict(mutation_id)
+                    rows.append(
+                        {
+                            "mutation_id": mutation_id,
+                            "device_id": self.device_id,
+                            "user_id": ctx.actor.id,
+                            "entity": entity.name,
+                            "record_id": outcome.id or "",
+                            "op": "upsert",
+                            "status": outcome.status,
+                            "result": results[i],
+                            "created_at": now,
+                        }
+                    )
+                session.execute(insert(SyncMutation.__table__), rows)
+        except IntegrityError:
+            # Another connection wrote one of these records (or mutation ids) meanwhile: take
+            # them one at a time, each deciding again.
+            for i, raw, *_ in pending:
+                results[i] = apply_one(ctx, self.device_id, raw, self.allowed, self.record_ids)
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _meta(ctx: Ctx, entity: SyncEntity, record_id: str) -> SyncRecordMeta | None:

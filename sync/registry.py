@@ -43,6 +43,13 @@ class SyncEntity:
     personal: tuple[str, ...] = ()
     # Fields holding lists or objects: WatermelonDB columns carry them as JSON text.
     json_fields: tuple[str, ...] = ()
+    # Bulk registration (optional): ``build`` validates a new record and adds it to the
+    # session unflushed; ``dedupe_key`` is the new record's dedupe key (None: none or
+    # invalid), and ``dedupe_taken`` which of some keys already exist. With them, a push of
+    # many new records writes them in one flush instead of one savepoint each.
+    build: Callable[[Ctx, str, dict[str, Any]], Any] | None = None
+    dedupe_key: Callable[[Ctx, dict[str, Any]], str | None] | None = None
+    dedupe_taken: Callable[[Ctx, list[str]], set[str]] | None = None
 
 
 # In registration order, which is dependency order (households before the people in them):

@@ -87,15 +87,19 @@ def _collect(session: Session) -> list[_Touched]:
         entity = registry.by_model(type(obj))
         if entity is None:
             return
-        state = inspect(obj)
         areas = {entity.area_of(obj)}
-        changed: set[str] = set()
-        for attr, name in entity.columns.items():
-            history = state.attrs[attr].history
-            if new or history.has_changes():
-                changed.add(name)
-            if attr == "area_id" and history.deleted:
-                areas.update(a for a in history.deleted if a is not None)
+        if new:
+            # Every field is new; reading attribute history is the costly part of a bulk flush.
+            changed = set(entity.columns.values())
+        else:
+            changed = set()
+            state = inspect(obj)
+            for attr, name in entity.columns.items():
+                history = state.attrs[attr].history
+                if history.has_changes():
+                    changed.add(name)
+                if attr == "area_id" and history.deleted:
+                    areas.update(a for a in history.deleted if a is not None)
         if not (new or deleted or changed):
             return
         version = getattr(obj, "version", None) or 0

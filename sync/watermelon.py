@@ -170,8 +170,8 @@ def push(
         raise SyncStale(details={"records": stale})
     conflicts: dict[str, list[str]] = {}
     missing: dict[str, dict[str, list[str]]] = {}
-    for table, mutation in mutations:
-        result = native_push.apply_one(ctx, device_id, mutation, allowed, record_id)
+    results = native_push.apply_all(ctx, device_id, [m for _, m in mutations], allowed, record_id)
+    for (table, mutation), result in zip(mutations, results, strict=True):
         rid = mutation["id"]
         if result["status"] == "rejected":
             rejected.setdefault(table, {})[rid] = result["errors"]

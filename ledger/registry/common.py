@@ -39,10 +39,16 @@ def client_id(value: str | None) -> str | None:
 
 def grid_in_scope(ctx: Ctx, code: str) -> Area:
     """Residents and households live in grids, and only in grids the caller covers."""
-    try:
-        area = get_area_by_code(ctx.session, code, ctx.scope)
-    except NotFound:
-        raise field_error("area", "网格不存在或不在您负责的范围内") from None
+    # A bulk registration names the same few grids thousands of times: look each up once
+    # per session (the request).
+    cache = ctx.session.info.setdefault("area_by_code", {})
+    area = cache.get(code)
+    if area is None or not ctx.scope.allows(area.id):
+        try:
+            area = get_area_by_code(ctx.session, code, ctx.scope)
+        except NotFound:
+            raise field_error("area", "网格不存在或不在您负责的范围内") from None
+        cache[code] = area
     if area.level != "grid":
         raise field_error("area", "请选择到网格一级")
     return area

@@ -66,7 +66,7 @@ def _find_by_id_number(session: Session, bidx: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number_bidx == bidx))
 
 
-def _apply(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
+def _apply(ctx: Ctx, person: Person, data: dict[str, Any], unique_checked: bool = False) -> None:
     """Copy validated fields onto ``person``, enforcing rules that span several fields."""
     for key in PLAIN_FIELDS:
         if key in data:
@@ -111,7 +111,7 @@ def _apply(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
             person.phone_enc = ctx.pii.encrypt(phone, field="phone")
             person.phone_bidx = ctx.pii.blind_index(phone, field="phone")
     if "id_number" in data:
-        _apply_id_number(ctx, person, data)
+        _apply_id_number(ctx, person, data, unique_checked)
     elif person.id_number_enc is not None and ({"sex", "birth_date"} & data.keys()):
         # An edit of sex or birth date must still agree with the stored ID number.
         info = parse_id_number(ctx.pii.decrypt(person.id_number_enc, field="id_number"))
@@ -137,7 +137,7 @@ def _check_agrees(person: Person, info, given: set[str] | frozenset[str]) -> Non
     person.sex = info.sex
 
 
-def _apply_id_number(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
+def _apply_id_number(ctx: Ctx, person: Person, data: dict[str, Any], unique_checked: bool) -> None:
     raw = data["id_number"]
     if raw in (None, ""):
         person.id_number_enc = person.id_number_bidx = None
@@ -152,7 +152,7 @@ def _apply_id_number(ctx: Ctx, person: Person, data: dict[str, Any]) -> None:
         ) from None
     _check_agrees(person, info, data.keys())
     bidx = ctx.pii.blind_index(info.number, field="id_number")
-    existing = _find_by_id_number(ctx.session, bidx)
+    existing = None if unique_checked else _find_by_id_number(ctx.session, bidx)
     if existing is not None and existing.id != person.id:
         raise DuplicateIdNumber(details={"existing_id": existing.id})
     person.id_number_enc = ctx.pii.encrypt(info.number, field="id_number")
@@ -164,16 +164,33 @@ def create_person(ctx: Ctx, data: dict[str, Any]) -> Person:
     record_id = client_id(data.get("id")) or new_uuid()
     if ctx.session.get(Person, record_id) is not None:
         raise DuplicateRecordId(details={"existing_id": record_id})
-    if not data.get("area"):
-        raise field_error("area", "请选择所属网格")
     scan_id = data.pop("scan_id", None)
-    person = Person(id=record_id, created_by=ctx.actor.id, version=1)
-    person.created_at = person.updated_at = utcnow()
+    person = _new_person(ctx, record_id, data)
     with _saving(ctx, person):
         _apply(ctx, person, data)
         ctx.session.add(person)
     if scan_id:
         link_scan(ctx, str(scan_id), person)
+    return person
+
+
+def build_person(ctx: Ctx, record_id: str, data: dict[str, Any]) -> Person:
+    """Validate a new resident and add it to the session unflushed, for bulk registration.
+
+    The caller has checked that neither the id nor the ID number exists yet; the unique
+    indexes still guard against a concurrent writer, failing the caller's flush.
+    """
+    person = _new_person(ctx, record_id, data)
+    _apply(ctx, person, data, unique_checked=True)
+    ctx.session.add(person)
+    return person
+
+
+def _new_person(ctx: Ctx, record_id: str, data: dict[str, Any]) -> Person:
+    if not data.get("area"):
+        raise field_error("area", "请选择所属网格")
+    person = Person(id=record_id, created_by=ctx.actor.id, version=1)
+    person.created_at = person.updated_at = utcnow()
     return person
 
 

@@ -48,20 +48,44 @@ COLUMNS = {
 }
 
 
-def dedupe(ctx: Ctx, fields: dict[str, Any]) -> Person | None:
+def dedupe_key(ctx: Ctx, fields: dict[str, Any]) -> str | None:
+    """The ID number's blind index; None without a valid number (the create then rejects it
+    with the field error)."""
     raw = fields.get("id_number")
-    if not raw:
+    if not raw or not isinstance(raw, str | int) or isinstance(raw, bool):
         return None
     try:
         number = parse_id_number(str(raw)).number
     except InvalidInput:
-        return None  # the create itself will reject it with the field error
-    bidx = ctx.pii.blind_index(number, field="id_number")
+        return None
+    return ctx.pii.blind_index(number, field="id_number")
+
+
+def dedupe(ctx: Ctx, fields: dict[str, Any]) -> Person | None:
+    bidx = dedupe_key(ctx, fields)
+    if bidx is None:
+        return None
     return ctx.session.scalar(select(Person).where(Person.id_number_bidx == bidx))
+
+
+def dedupe_taken(ctx: Ctx, keys: list[str]) -> set[str]:
+    taken: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        taken.update(
+            ctx.session.scalars(
+                select(Person.id_number_bidx).where(Person.id_number_bidx.in_(chunk))
+            )
+        )
+    return taken
 
 
 def create(ctx: Ctx, record_id: str, fields: dict[str, Any]) -> Person:
     return ops.create_person(ctx, {**convert(fields, KINDS), "id": record_id})
+
+
+def build(ctx: Ctx, record_id: str, fields: dict[str, Any]) -> Person:
+    return ops.build_person(ctx, record_id, convert(fields, KINDS))
 
 
 def update(ctx: Ctx, person: Person, fields: dict[str, Any]) -> None:
@@ -118,5 +142,8 @@ ENTITY = register(
         delete_permission="people.delete",
         personal=("id_number", "phone"),
         json_fields=("tags",),
+        build=build,
+        dedupe_key=dedupe_key,
+        dedupe_taken=dedupe_taken,
     )
 )

@@ -299,6 +299,65 @@ def test_households_sync_with_their_number_as_dedupe_key(worker_a, make_user, tr
     assert dup["status"] == "duplicate" and dup["canonical_id"] == a["id"]
 
 
+def test_a_batch_mixes_bulk_creations_with_decisions_in_order(app, worker_a, worker_b, make_person):
+    """New records are written together, yet every result is what one-by-one would give."""
+    from sqlalchemy import func, select
+
+    from sync.models import SyncMutation
+
+    known_number = make_id_number(date(1966, 6, 6), "女")
+    known = make_person(id_number=known_number)
+    a = new_person(worker_a)
+    batch = [
+        a,
+        new_person(worker_a, id_number="110101199003070000"),  # bad check digit
+        new_person(worker_a, area=worker_b.area),  # another grid
+        mutation(record_id=a["id"], base=1, notes="同一批里又改了"),
+        new_person(worker_a, id_number=a["fields"]["id_number"]),  # same resident again
+        a,  # replayed within the batch
+        e := new_person(worker_a, id_number=make_id_number(date(1977, 7, 7), "男")),
+        new_person(worker_a, name="王五", id_number=known_number),  # already registered
+        mutation(op="delete", record_id=e["id"]),  # grid workers may not delete
+    ]
+    results = push(worker_a, *batch)
+    statuses = [r["status"] for r in results]
+    assert statuses == ["applied", "rejected", "rejected", "applied", "duplicate", "applied",
+                        "applied", "duplicate", "rejected"]  # fmt: skip
+    assert "id_number" in results[1]["errors"] and "area" in results[2]["errors"]
+    assert results[3]["version"] == 2
+    assert results[4]["canonical_id"] == a["id"]
+    assert results[5] == results[0]  # a replay answers what the first one did
+    assert results[7]["canonical_id"] == known["id"]
+    assert results[8]["errors"]["code"] == "sync.forbidden"
+    assert count_people(app) == 3
+    session = app.extensions["wangge_sessionmaker"]()
+    try:
+        stored = session.scalar(select(func.count()).select_from(SyncMutation))
+    finally:
+        session.close()
+    assert stored == len(batch) - 1
+    changes, remaps, _ = pull_all(worker_a)
+    by_id = {c["id"]: c for c in changes}
+    assert by_id[a["id"]]["version"] == 2
+    assert by_id[a["id"]]["fields"]["notes"] == "同一批里又改了"
+    assert {(r["from_id"], r["to_id"]) for r in remaps} == {
+        (batch[4]["id"], a["id"]),
+        (batch[7]["id"], known["id"]),
+    }
+    # The whole batch again is a replay: same answers, nothing new.
+    assert push(worker_a, *batch) == results
+    assert count_people(app) == 3
+
+
+def test_oversized_push_is_refused_whole(app, worker_a):
+    r = worker_a.post(PUSH, json={"device_id": "x", "mutations": [new_person(worker_a)] * 5001})
+    assert r.status_code == 422
+    body = r.get_json()["error"]
+    assert body["code"] == "sync.invalid" and "5000" in body["message"]
+    assert body["details"]["limit"] == 5000
+    assert count_people(app) == 0
+
+
 def test_malformed_push_body(worker_a):
     r = worker_a.post(PUSH, json={"device_id": "x", "mutations": "nope"})
     assert r.status_code == 422
