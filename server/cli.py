@@ -1,4 +1,4 @@
-"""Flask CLI: init-db, user create, seed-demo (speech commands are in speech_cli)."""
+"""Flask CLI: init-db, user create, seed-demo, sync purge (speech commands are in speech_cli)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ledger.errors import LedgerError
 from server.auth.passwords import hash_password, password_problems
 
 user_cli = AppGroup("user", help="Manage user accounts.")
+sync_cli = AppGroup("sync", help="Maintain the offline sync change log.")
 
 DEMO_AREAS = [
     ("330106", "西湖区", "district", None),
@@ -118,10 +119,39 @@ def seed_demo_command() -> None:
         click.echo(f"{username:<12} {password:<16} {role:<16} {area_code}")
 
 
+@sync_cli.command("purge")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=180,
+    show_default=True,
+    help="Keep tombstones this many days; devices offline longer re-download.",
+)
+@with_appcontext
+def sync_purge(days: int) -> None:
+    """Drop tombstones older than --days; older cursors then re-download in full."""
+    import time
+
+    from sync.purge import purge_tombstones
+
+    session = _session()
+    try:
+        before_ms = time.time_ns() // 1_000_000 - days * 86_400_000
+        result = purge_tombstones(session, before_ms)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(
+        f"已清理 {result['changes']} 条删除/迁出记录、{result['remaps']} 条编号合并记录 "
+        f"(floor_seq={result['floor_seq']}, floor_ms={result['floor_ms']})"
+    )
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_cli)
+    app.cli.add_command(sync_cli)
 
     from server.speech_cli import speech_cli
 

@@ -235,3 +235,10 @@ def test_demo_passwords_meet_the_password_rule(seeded):
     assert creds
     for password, _, _ in creds.values():
         assert password_problems(password) == []
+
+
+def test_sync_purge_reports_what_it_dropped(seeded):
+    proc = run_cli(seeded["dir"], "sync", "purge", "--days", "30")
+    assert "已清理 0 条删除/迁出记录" in proc.stdout
+    bad = run_cli(seeded["dir"], "sync", "purge", "--days", "-1", check=False)
+    assert bad.returncode != 0
