@@ -92,17 +92,21 @@ def record_changes(ctx: Ctx, rows, *, full: bool) -> list[dict[str, Any]]:
     for entity, record_id in last_at:
         wanted[entity].append(record_id)
     loaded: dict[tuple[str, str], Any] = {}
-    metas: dict[tuple[str, str], SyncRecordMeta] = {}
+    metas: dict[tuple[str, str], Any] = {}
     for name, ids in wanted.items():
         entity = registry.get(name)
         if entity is None:
             continue
         for record in ctx.session.scalars(select(entity.model).where(entity.model.id.in_(ids))):
             loaded[(name, record.id)] = record
-        for meta in ctx.session.scalars(
-            select(SyncRecordMeta).where(
-                SyncRecordMeta.entity == name, SyncRecordMeta.record_id.in_(ids)
-            )
+        # Only the columns a page needs: field_versions is JSON, costly to load by the 500.
+        for meta in ctx.session.execute(
+            select(
+                SyncRecordMeta.record_id,
+                SyncRecordMeta.version,
+                SyncRecordMeta.open_conflicts,
+                SyncRecordMeta.missing_files,
+            ).where(SyncRecordMeta.entity == name, SyncRecordMeta.record_id.in_(ids))
         ):
             metas[(name, meta.record_id)] = meta
     out = []

@@ -10,7 +10,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, event, insert, inspect, select, tuple_, update
+from sqlalchemy import bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from sync import registry
@@ -146,13 +146,19 @@ def _after_flush(session: Session, _context) -> None:
             )
     rows = [(t, area) for t in touched for area in sorted(t.areas, key=lambda a: (a is None, a))]
     first, tick = advance_clock(session, len(rows))
-    session.execute(
-        delete(SyncChange.__table__).where(
-            tuple_(SyncChange.entity, SyncChange.record_id, SyncChange.area_id).in_(
-                [(t.entity, t.record_id, area) for t, area in rows if area is not None]
-            )
+    # One keyed delete per row, not a tuple IN: SQLite answers a row-value IN list with a
+    # scan of the whole change log, which grows to millions of rows.
+    table = SyncChange.__table__
+    keys = [{"e": t.entity, "r": t.record_id, "a": area} for t, area in rows if area is not None]
+    if keys:
+        session.execute(
+            delete(table).where(
+                table.c.entity == bindparam("e"),
+                table.c.record_id == bindparam("r"),
+                table.c.area_id == bindparam("a"),
+            ),
+            keys,
         )
-    )
     session.execute(
         insert(SyncChange.__table__),
         [
@@ -171,15 +177,19 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _update_meta(session: Session, touched: list[_Touched]) -> None:
-    keys = [(t.entity, t.record_id) for t in touched]
-    existing = {
-        (m.entity, m.record_id): m
-        for m in session.execute(
-            select(SyncRecordMeta.__table__).where(
-                tuple_(SyncRecordMeta.entity, SyncRecordMeta.record_id).in_(keys)
-            )
-        )
-    }
+    existing = {}
+    by_entity: dict[str, list[str]] = {}
+    for t in touched:
+        by_entity.setdefault(t.entity, []).append(t.record_id)
+    for entity, ids in by_entity.items():
+        for start in range(0, len(ids), 500):
+            for m in session.execute(
+                select(SyncRecordMeta.__table__).where(
+                    SyncRecordMeta.entity == entity,
+                    SyncRecordMeta.record_id.in_(ids[start : start + 500]),
+                )
+            ):
+                existing[(m.entity, m.record_id)] = m
     inserts, updates = [], []
     for t in touched:
         old = existing.get((t.entity, t.record_id))
