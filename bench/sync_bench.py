@@ -7,19 +7,22 @@ Figures, printed as one JSON object on stdout (progress goes to stderr):
 2. pull: 10,000 changes in pages of 500 (in-process), total time and per-page p50/p95;
 3. pull page latency with the change log filled by bulk SQL to 10k, 100k and 1M rows (most
    in grids the puller cannot see), first with the planner statistics left as they were,
-   then refreshed the way the app does at start;
+   then refreshed the way the app does at start; at each size also the page query alone,
+   its plan, and a small push (does writing slow down as the log grows?);
 4. 20 devices pushing 500 mutations each in batches of 50 to gunicorn (a real subprocess,
    gunicorn.conf.py), with residents registered by several devices at once, edits of the
    same records and replays (also concurrent), then an audit of the database: accepted
    mutations whose effect is missing (lost) and residents or mutations applied twice
-   (duplicated). Both must be 0.
+   (duplicated). Both must be 0, or the exit status is 1.
 
-Every run starts from a freshly migrated empty database: a SQLite file in a temp dir by
-default, or a new database created on the PostgreSQL server named by --database-url (and
-dropped afterwards). The whole run shares that one database, in the order above.
+Every run starts from freshly migrated empty databases: SQLite files in temp dirs by
+default, or new databases created on the PostgreSQL server named by --database-url (and
+dropped afterwards). Figures 1-3 share one database, in that order; figure 4 gets its own
+(its change log empty, or filled first with --devices-log-rows).
 
     python bench/sync_bench.py [--database-url postgresql://user@host:port/db]
                                [--log-rows 1000000 | --skip-million] [--devices 20]
+                               [--devices-log-rows 0] [--skip-devices] [--profile]
 """
 
 from __future__ import annotations
@@ -169,7 +172,7 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 class FreshDatabase:
     """A new, empty database for this run: a SQLite file, or a new PostgreSQL database."""
 
-    def __init__(self, url: str | None, data_dir: Path) -> None:
+    def __init__(self, url: str | None, data_dir: Path, label: str = "") -> None:
         from sqlalchemy.engine import make_url
 
         from server.config import normalize_database_url
@@ -182,9 +185,11 @@ class FreshDatabase:
             path = make_url(url).database
             if not path or path == ":memory:":
                 raise SystemExit("--database-url: a SQLite file is needed (gunicorn shares it)")
+            if label:
+                path = str(Path(path).with_stem(f"{Path(path).stem}-{label}"))
             if Path(path).exists():
                 raise SystemExit(f"{path} exists; the benchmark needs a fresh database file")
-            self.url = url
+            self.url = make_url(url).set(database=path).render_as_string(hide_password=False)
         else:
             from sqlalchemy import create_engine
 
@@ -688,7 +693,42 @@ def timed_pulls(client, headers, epoch: str, cursors) -> dict:
     }
 
 
-def bench_large_log(app, client, tree, area_id: int, args, rng) -> dict:
+def push_probe(client, headers, ids, rng, count: int = 200) -> dict:
+    """One push of ``count`` new residents and one of ``count`` edits: does writing slow
+    down as the change log grows?"""
+    creates = [new_person(rng, ids, PULL_GRID) for _ in range(count)]
+    seconds, results = push_local(client, headers, creates)
+    updates = [mutation(record_id=m["id"], base=1, notes="回访") for m in creates]
+    useconds, uresults = push_local(client, headers, updates)
+    return {
+        "mutations_per_request": count,
+        "creates_per_s": round(count / seconds, 1),
+        "creates_statuses": statuses(results),
+        "updates_per_s": round(count / useconds, 1),
+        "updates_statuses": statuses(uresults),
+    }
+
+
+def explain_tracker_delete(app, area_id: int, keys: int = 2) -> list[str]:
+    """The plan of the change tracker's DELETE of older rows when a flush touches ``keys``
+    (entity, record, area) triples, as sync.tracking builds it (EXPLAIN only, no ANALYZE)."""
+    from sqlalchemy import delete, tuple_
+
+    from sync.models import SyncChange
+
+    engine = app.extensions["wangge_engine"]
+    triples = [("person", str(uuid.uuid4()), area_id) for _ in range(keys)]
+    stmt = delete(SyncChange.__table__).where(
+        tuple_(SyncChange.entity, SyncChange.record_id, SyncChange.area_id).in_(triples)
+    )
+    sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            return [r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql).all()]
+        return [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()]
+
+
+def bench_large_log(app, client, tree, area_id: int, args, rng, ids, pusher) -> dict:
     worker = login_local(client, "bench-puller")
     staff = login_local(client, "bench-staff")
     community_ids = [
@@ -720,6 +760,14 @@ def bench_large_log(app, client, tree, area_id: int, args, rng) -> dict:
                 "plan_grid_worker": explain_pull(app, [area_id], mid, upto),
                 "plan_community_staff": explain_pull(app, community_ids, mid, upto),
             }
+            if stats == "fresh_statistics":
+                level[stats]["plan_tracker_delete_2_records"] = explain_tracker_delete(app, area_id)
+                probe = push_probe(client, pusher, ids, rng)
+                level[stats]["push_probe"] = probe
+                log(
+                    f"{rows} rows: push of {probe['mutations_per_request']} creates "
+                    f"{probe['creates_per_s']}/s, of as many updates {probe['updates_per_s']}/s"
+                )
             log(
                 f"{rows} rows ({stats}): grid worker p50 {grid['p50_ms']}ms p95 "
                 f"{grid['p95_ms']}ms ({grid['mean_changes_per_page']} changes/page, query "
@@ -1330,6 +1378,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--filler-communities", type=int, default=10)
     p.add_argument("--filler-grids", type=int, default=20, help="grids per filler community")
     p.add_argument("--skip-devices", action="store_true", help="leave out figure 4")
+    p.add_argument(
+        "--devices-log-rows",
+        type=int,
+        default=0,
+        help="fill figure 4's own database's change log to this many rows first (other grids)",
+    )
     p.add_argument("--profile", action="store_true", help="cProfile the first push to stderr")
     p.add_argument("--keep", action="store_true", help="keep the temp dir and the database")
     p.add_argument("--seed", type=int, default=20241124)
@@ -1368,6 +1422,36 @@ def database_version(app) -> str:
         return conn.exec_driver_sql("SHOW server_version").scalar()
 
 
+def run_devices(args, secrets_config: dict[str, str], ids: IdNumbers, rng) -> dict:
+    """Figure 4 on a fresh database of its own (optionally with a pre-filled change log)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="wangge-sync-bench-devices-"))
+    db = FreshDatabase(args.database_url, data_dir, label="devices")
+    log(f"devices: data dir {data_dir}, database {db.shown}")
+    config = {"DATA_DIR": str(data_dir), "DATABASE_URL": db.url, "STORAGE": "local"}
+    config.update(secrets_config)
+    app = None
+    ok = False
+    try:
+        app = build_app(config)
+        device_grids = -(-args.devices // args.devices_per_grid)
+        tree = create_tree(app, device_grids, args.filler_communities, args.filler_grids)
+        if args.devices_log_rows:
+            grid_id = tree["areas"][tree["device_grids"][0]]
+            fill_change_log(app, args.devices_log_rows, grid_id, tree["filler_area_ids"], rng)
+            refresh_statistics(app)
+        result = bench_devices(app, tree, db.url, config, data_dir, args, ids, rng)
+        ok = True
+        return result
+    finally:
+        if app is not None:
+            app.extensions["wangge_engine"].dispose()
+        if args.keep or not ok:
+            log(f"kept {data_dir} and database {db.shown}")
+        else:
+            db.drop()
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rng = random.Random(args.seed)
@@ -1380,13 +1464,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"data dir {data_dir}")
     db = FreshDatabase(args.database_url, data_dir)
     log(f"database {db.shown}")
-    config = {
-        "DATA_DIR": str(data_dir),
-        "DATABASE_URL": db.url,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "PII_KEY": secrets.token_hex(32),
-        "STORAGE": "local",
-    }
+    keys = {"SECRET_KEY": secrets.token_urlsafe(48), "PII_KEY": secrets.token_hex(32)}
+    config = {"DATA_DIR": str(data_dir), "DATABASE_URL": db.url, "STORAGE": "local", **keys}
     app = None
     ok = False
     report: dict[str, Any] = {"code": code_state()}
@@ -1407,11 +1486,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         report["push"] = bench_push(app, client, headers, ids, rng, args)
         report["pull"] = bench_pull(app, client, headers, ids, rng, area_id, args)
-        report["pull_large_log"] = bench_large_log(app, client, tree, area_id, args, rng)
-        if not args.skip_devices:
-            report["concurrency"] = bench_devices(
-                app, tree, db.url, config, data_dir, args, ids, rng
-            )
+        report["pull_large_log"] = bench_large_log(
+            app, client, tree, area_id, args, rng, ids, headers
+        )
         ok = True
     finally:
         if app is not None:
@@ -1421,6 +1498,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             db.drop()
             shutil.rmtree(data_dir, ignore_errors=True)
+    if not args.skip_devices:
+        report["concurrency"] = run_devices(args, keys, ids, rng)
 
     report["machine"] = {
         "cores": os.cpu_count(),
