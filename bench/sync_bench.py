@@ -709,25 +709,6 @@ def push_probe(client, headers, ids, rng, count: int = 200) -> dict:
     }
 
 
-def explain_tracker_delete(app, area_id: int, keys: int = 2) -> list[str]:
-    """The plan of the change tracker's DELETE of older rows when a flush touches ``keys``
-    (entity, record, area) triples, as sync.tracking builds it (EXPLAIN only, no ANALYZE)."""
-    from sqlalchemy import delete, tuple_
-
-    from sync.models import SyncChange
-
-    engine = app.extensions["wangge_engine"]
-    triples = [("person", str(uuid.uuid4()), area_id) for _ in range(keys)]
-    stmt = delete(SyncChange.__table__).where(
-        tuple_(SyncChange.entity, SyncChange.record_id, SyncChange.area_id).in_(triples)
-    )
-    sql = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            return [r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql).all()]
-        return [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()]
-
-
 def bench_large_log(app, client, tree, area_id: int, args, rng, ids, pusher) -> dict:
     worker = login_local(client, "bench-puller")
     staff = login_local(client, "bench-staff")
@@ -761,7 +742,6 @@ def bench_large_log(app, client, tree, area_id: int, args, rng, ids, pusher) -> 
                 "plan_community_staff": explain_pull(app, community_ids, mid, upto),
             }
             if stats == "fresh_statistics":
-                level[stats]["plan_tracker_delete_2_records"] = explain_tracker_delete(app, area_id)
                 probe = push_probe(client, pusher, ids, rng)
                 level[stats]["push_probe"] = probe
                 log(
