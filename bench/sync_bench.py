@@ -331,7 +331,10 @@ def bench_push(app, client, headers, ids, rng, args) -> dict:
             )
             for i, m in enumerate(creates)
         ]
-        useconds, uresults = push_local(client, headers, updates)
+        if args.profile and n == 0:
+            useconds, uresults = profiled(push_local, client, headers, updates)
+        else:
+            useconds, uresults = push_local(client, headers, updates)
         updated = statuses(uresults)
         rounds.append(
             {
@@ -465,6 +468,8 @@ def pull_everything(client, headers, limit: int) -> dict:
 
 def bench_pull(app, client, headers, ids, rng, area_id: int, args) -> dict:
     fill = fill_grid(app, client, headers, ids, rng, area_id, args.pull_changes)
+    if args.profile:
+        profiled(client.get, PULL, query_string={"limit": args.pull_page}, headers=headers)
     passes = []
     for n in range(args.pull_passes):
         result = pull_everything(client, headers, args.pull_page)
@@ -1339,6 +1344,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-million", action="store_true", help="same as --log-rows 100000")
     p.add_argument("--push-size", type=int, default=1000, help="mutations per timed push")
     p.add_argument("--push-rounds", type=int, default=3, help="timed push rounds")
+    p.add_argument("--only-push", action="store_true", help="figure 1 only")
     p.add_argument("--pull-changes", type=int, default=10_000, help="changes in figure 2")
     p.add_argument("--pull-page", type=int, default=500, help="page size in figure 2")
     p.add_argument("--pull-passes", type=int, default=2, help="full pulls in figure 2")
@@ -1364,7 +1370,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="fill figure 4's own database's change log to this many rows first (other grids)",
     )
-    p.add_argument("--profile", action="store_true", help="cProfile the first push to stderr")
+    p.add_argument(
+        "--profile", action="store_true", help="cProfile a push of creates, of edits, a pull page"
+    )
     p.add_argument("--keep", action="store_true", help="keep the temp dir and the database")
     p.add_argument("--seed", type=int, default=20241124)
     args = p.parse_args(argv)
@@ -1465,10 +1473,11 @@ def main(argv: list[str] | None = None) -> int:
             "url": db.shown,
         }
         report["push"] = bench_push(app, client, headers, ids, rng, args)
-        report["pull"] = bench_pull(app, client, headers, ids, rng, area_id, args)
-        report["pull_large_log"] = bench_large_log(
-            app, client, tree, area_id, args, rng, ids, headers
-        )
+        if not args.only_push:
+            report["pull"] = bench_pull(app, client, headers, ids, rng, area_id, args)
+            report["pull_large_log"] = bench_large_log(
+                app, client, tree, area_id, args, rng, ids, headers
+            )
         ok = True
     finally:
         if app is not None:
@@ -1478,7 +1487,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             db.drop()
             shutil.rmtree(data_dir, ignore_errors=True)
-    if not args.skip_devices:
+    if not (args.skip_devices or args.only_push):
         report["concurrency"] = run_devices(args, keys, ids, rng)
 
     report["machine"] = {

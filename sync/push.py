@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.context import Ctx
@@ -188,10 +188,10 @@ def apply_all(
 ) -> list[dict]:
     """Apply mutations in order, with the same results as ``apply_one`` on each.
 
-    New records that need no decision (no replay, no earlier version, no duplicate) are
-    validated one by one but written in one flush: a phone's first sync after a day of
-    registrations is mostly those. Everything else goes through ``apply_one``, after the new
-    records before it are written, so the order of the batch holds.
+    New records and edits that need no decision beyond a field comparison (no replay, no
+    remap, no conflict, no duplicate) are validated one by one but written in one flush: a
+    phone's nightly sync is mostly those. Everything else goes through ``apply_one``, after
+    the records before it are written, so the order of the batch holds.
     """
     tracking.lock_clock(ctx.session)
     batch = _Bulk(ctx, device_id, allowed, record_ids, mutations)
@@ -201,13 +201,27 @@ def apply_all(
             continue
         batch.write(results)
         results[i] = apply_one(ctx, device_id, raw, allowed, record_ids)
-        batch.touched(raw)
+        batch.touched(raw, results[i])
     batch.write(results)
     return results  # type: ignore[return-value]
 
 
+@dataclass
+class _Pending:
+    index: int
+    raw: dict
+    entity: SyncEntity
+    mutation_id: str
+    record_id: str
+    create: bool
+
+
 class _Bulk:
-    """New records collected for one flush, and what the batch knows exists already."""
+    """Mutations collected for one flush, and what the batch knows exists already.
+
+    A group holds each record at most once, so the state a mutation is decided on is the
+    state it is written over; a record met again waits for the next group.
+    """
 
     def __init__(self, ctx: Ctx, device_id, allowed, record_ids: RecordIds, mutations) -> None:
         self.ctx, self.device_id, self.allowed, self.record_ids = (
@@ -216,10 +230,12 @@ class _Bulk:
             allowed,
             record_ids,
         )
-        self.pending: list[tuple[int, dict, SyncEntity, str, str]] = []
+        self.pending: list[_Pending] = []
         self.keys: dict[int, str | None] = {}
         self.seen: set[str] = set()  # mutation ids met in this batch
-        self.taken_ids: set[tuple[str, str]] = set()
+        self.touched_ids: set[tuple[str, str]] = set()  # records this batch wrote or queued
+        self.existing: set[tuple[str, str]] = set()
+        self.no_create: set[tuple[str, str]] = set()  # tombstones and merged-away ids
         self.taken_keys: set[tuple[str, str]] = set()
         self.stored: set[str] = set()
         self.candidates: dict[int, tuple[SyncEntity, str, str]] = {}
@@ -229,7 +245,7 @@ class _Bulk:
         if not isinstance(raw, dict) or raw.get("op") != "upsert":
             return None
         entity = registry.get(str(raw.get("entity")))
-        if entity is None or entity.build is None:
+        if entity is None or (entity.build is None and entity.patch is None):
             return None
         mutation_id, errors = _envelope(raw, self.record_ids)
         if mutation_id is None or errors:
@@ -264,9 +280,10 @@ class _Bulk:
         for name, wanted in ids.items():
             entity = registry.get(name)
             for chunk in _chunks(wanted):
-                # A record that exists, existed (tombstone) or was merged away is no plain create.
+                found = session.scalars(select(entity.model.id).where(entity.model.id.in_(chunk)))
+                self.existing.update((name, rid) for rid in found)
+                # A record that existed (tombstone) or was merged away is no plain create.
                 for query in (
-                    select(entity.model.id).where(entity.model.id.in_(chunk)),
                     select(SyncRecordMeta.record_id).where(
                         SyncRecordMeta.entity == name, SyncRecordMeta.record_id.in_(chunk)
                     ),
@@ -274,97 +291,190 @@ class _Bulk:
                         SyncRemap.entity == name, SyncRemap.from_id.in_(chunk)
                     ),
                 ):
-                    self.taken_ids.update((name, rid) for rid in session.scalars(query))
+                    self.no_create.update((name, rid) for rid in session.scalars(query))
         for name, wanted in keys.items():
             entity = registry.get(name)
             if entity.dedupe_taken is not None:
                 self.taken_keys.update((name, k) for k in entity.dedupe_taken(self.ctx, wanted))
 
     def take(self, i: int, raw) -> bool:
-        """Queue ``raw`` for the bulk write if it is a plain new record."""
+        """Queue ``raw`` for the bulk write if it is a plain create or edit."""
         found = self.candidates.get(i)
         if found is None:
             return False
         entity, mutation_id, record_id = found
-        key = self.keys.get(i)
+        ref = (entity.name, record_id)
         if (
             mutation_id in self.stored
             or mutation_id in self.seen
-            or (entity.name, record_id) in self.taken_ids
-            or (key is not None and (entity.name, key) in self.taken_keys)
+            or ref in self.touched_ids
             or not self.allowed(entity.write_permission)
         ):
             return False
+        key = self.keys.get(i)
+        create = ref not in self.existing
+        if create:
+            if (
+                entity.build is None
+                or ref in self.no_create
+                or (key is not None and (entity.name, key) in self.taken_keys)
+            ):
+                return False
+            if key is not None:
+                self.taken_keys.add((entity.name, key))
+        elif entity.patch is None or set(raw.get("fields") or {}) & set(entity.patch_excludes):
+            return False
         self.seen.add(mutation_id)
-        self.taken_ids.add((entity.name, record_id))
-        if key is not None:
-            self.taken_keys.add((entity.name, key))
-        self.pending.append((i, raw, entity, mutation_id, record_id))
+        self.touched_ids.add(ref)
+        self.pending.append(_Pending(i, raw, entity, mutation_id, record_id, create))
         return True
 
-    def touched(self, raw) -> None:
-        """After ``apply_one``: whatever it wrote is no longer new to later mutations."""
+    def touched(self, raw, result: dict) -> None:
+        """After ``apply_one``: whatever it wrote is no longer known to later mutations."""
         if not isinstance(raw, dict):
             return
         mutation_id = uuid_text(raw.get("mutation_id"))
         if mutation_id:
             self.seen.add(mutation_id)
         entity = registry.get(str(raw.get("entity")))
-        record_id = self.record_ids(raw.get("id"))
-        if entity is not None and record_id:
-            self.taken_ids.add((entity.name, record_id))
-            key = (
-                entity.dedupe_key(self.ctx, raw.get("fields") or {}) if entity.dedupe_key else None
-            )
-            if key is not None:
-                self.taken_keys.add((entity.name, key))
+        if entity is None:
+            return
+        for record_id in (self.record_ids(raw.get("id")), result.get("id"),
+                          result.get("canonical_id")):  # fmt: skip
+            if record_id:
+                self.touched_ids.add((entity.name, record_id))
+        key = entity.dedupe_key(self.ctx, raw.get("fields") or {}) if entity.dedupe_key else None
+        if key is not None:
+            self.taken_keys.add((entity.name, key))
 
     def write(self, results: list) -> None:
         if not self.pending:
             return
         pending, self.pending = self.pending, []
         ctx, session = self.ctx, self.ctx.session
+        later: list[_Pending] = []
+        decided: list[tuple] = []
         try:
             with session.begin_nested():
-                outcomes = []
                 with session.no_autoflush:
-                    for i, raw, entity, mutation_id, record_id in pending:
-                        fields = raw.get("fields") or {}
-                        try:
-                            record = entity.build(ctx, record_id, fields)
-                            outcomes.append((i, raw, entity, mutation_id, record, None))
-                        except LedgerError as exc:
-                            outcomes.append(
-                                (i, raw, entity, mutation_id, None, _refusal(record_id, exc))
-                            )
+                    decided += self._decide(pending, later)
                 session.flush()
                 rows = []
                 now = utcnow()
-                for i, raw, entity, mutation_id, record, outcome in outcomes:
+                for p, record, status, outcome in decided:
+                    fields = p.raw.get("fields") or {}
                     if outcome is None:
-                        outcome = _done(
-                            ctx, entity, "applied", record, None, raw.get("fields") or {}
-                        )
-                    results[i] = outcome.as_dict(mutation_id)
+                        outcome = _done(ctx, p.entity, status, record, None, fields)
+                    results[p.index] = outcome.as_dict(p.mutation_id)
                     rows.append(
                         {
-                            "mutation_id": mutation_id,
+                            "mutation_id": p.mutation_id,
                             "device_id": self.device_id,
                             "user_id": ctx.actor.id,
-                            "entity": entity.name,
+                            "entity": p.entity.name,
                             "record_id": outcome.id or "",
                             "op": "upsert",
                             "status": outcome.status,
-                            "result": results[i],
+                            "result": results[p.index],
                             "created_at": now,
                         }
                     )
-                session.execute(insert(SyncMutation.__table__), rows)
+                if rows:
+                    session.execute(insert(SyncMutation.__table__), rows)
         except IntegrityError:
-            # Another connection wrote one of these records (or mutation ids) meanwhile: take
-            # them one at a time, each deciding again.
-            for i, raw, *_ in pending:
-                results[i] = apply_one(ctx, self.device_id, raw, self.allowed, self.record_ids)
+            # Another connection wrote one of these records (or mutation ids) meanwhile, or two
+            # edits claimed one ID number: take them one at a time, each deciding again, from
+            # the stored state. The rollback expires what the failed flush wrote, not records
+            # it never reached, which still hold their edits.
+            for _, record, *_ in decided:
+                if record is not None and inspect(record).persistent:
+                    session.expire(record)
+            later = pending
+        # Conflicts and records gone meanwhile need the full path; each is a record no other
+        # mutation of the group touched, so running it after the group changes nothing.
+        for p in later:
+            results[p.index] = apply_one(ctx, self.device_id, p.raw, self.allowed,
+                                         self.record_ids)  # fmt: skip
+
+    def _decide(self, pending: list[_Pending], later: list[_Pending]) -> list[tuple]:
+        """Validate and apply every mutation of the group in memory; returns, in order,
+        (pending, record, status, refusal or None)."""
+        ctx, session = self.ctx, self.ctx.session
+        records, versions = self._load_edited([p for p in pending if not p.create])
+        decided = []
+        for p in pending:
+            fields = p.raw.get("fields") or {}
+            if p.create:
+                try:
+                    record = p.entity.build(ctx, p.record_id, fields)
+                    decided.append((p, record, "applied", None))
+                except LedgerError as exc:
+                    decided.append((p, None, None, _refusal(p.record_id, exc)))
+                continue
+            record = records.get((p.entity.name, p.record_id))
+            if record is None:
+                later.append(p)
+                continue
+            base = p.raw.get("base_version")
+            try:
+                _check_edit(ctx, p.entity, record, base)
+            except _Rejected as exc:
+                decided.append((p, None, None, Outcome("rejected", id=p.record_id,
+                                                       errors=exc.errors)))  # fmt: skip
+                continue
+            changes = p.entity.changed(ctx, record, fields)
+            status = "applied"
+            if base is not None and base != record.version:
+                field_versions = versions.get((p.entity.name, p.record_id)) or {}
+                if any(field_versions.get(k, 0) > base for k in changes):
+                    later.append(p)
+                    continue
+                status = "merged"
+            if changes:
+                try:
+                    p.entity.patch(ctx, record, changes)
+                except LedgerError as exc:
+                    # Drops this record's unflushed changes: the refusal applies nothing.
+                    session.expire(record)
+                    decided.append((p, None, None, _refusal(p.record_id, exc)))
+                    continue
+            decided.append((p, record, status, None))
+        return decided
+
+    def _load_edited(self, edits: list[_Pending]) -> tuple[dict, dict]:
+        """The edited records, locked and fresh, and their field versions."""
+        session = self.ctx.session
+        records: dict[tuple[str, str], Any] = {}
+        versions: dict[tuple[str, str], dict] = {}
+        by_entity: dict[str, list[str]] = {}
+        for p in edits:
+            by_entity.setdefault(p.entity.name, []).append(p.record_id)
+        for name, ids in by_entity.items():
+            model = registry.get(name).model
+            for chunk in _chunks(ids):
+                query = (
+                    select(model)
+                    .where(model.id.in_(chunk))
+                    .with_for_update(of=model)
+                    .execution_options(populate_existing=True)
+                )
+                records.update(((name, r.id), r) for r in session.scalars(query))
+                meta = session.execute(
+                    select(SyncRecordMeta.record_id, SyncRecordMeta.field_versions).where(
+                        SyncRecordMeta.entity == name, SyncRecordMeta.record_id.in_(chunk)
+                    )
+                )
+                versions.update(((name, rid), fv) for rid, fv in meta)
+        return records, versions
+
+
+def _check_edit(ctx: Ctx, entity: SyncEntity, record, base: int | None) -> None:
+    """Refuse an edit of a record outside the caller's grids, or from a version never sent."""
+    if not ctx.scope.allows(entity.area_of(record)):
+        raise _Rejected({"_": ["该记录不在您负责的范围内"], "code": "sync.out_of_scope"})
+    if base is not None and base > record.version:
+        message = f"版本号不存在（服务器为 {record.version}），请重新同步"
+        raise _Rejected({"base_version": [message]})
 
 
 def _chunks(items: list, size: int = 500):
@@ -392,8 +502,8 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
     record = session.get(
         entity.model, target_id, with_for_update={"of": entity.model}, populate_existing=True
     )
-    if record is not None and not ctx.scope.allows(entity.area_of(record)):
-        raise _Rejected({"_": ["该记录不在您负责的范围内"], "code": "sync.out_of_scope"})
+    if record is not None:
+        _check_edit(ctx, entity, record, None)
     conflict = _ConflictWriter(ctx, entity, mutation_id, device_id, base)
 
     if op == "delete":
@@ -438,9 +548,7 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
 
     # An update of a record that exists.
     meta = _meta(ctx, entity, target_id)
-    if base is not None and base > record.version:
-        message = f"版本号不存在（服务器为 {record.version}），请重新同步"
-        raise _Rejected({"base_version": [message]})
+    _check_edit(ctx, entity, record, base)
     changes = entity.changed(ctx, record, fields)
     if base is None or base == record.version:
         contested: set[str] = set()

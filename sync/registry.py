@@ -50,6 +50,12 @@ class SyncEntity:
     build: Callable[[Ctx, str, dict[str, Any]], Any] | None = None
     dedupe_key: Callable[[Ctx, dict[str, Any]], str | None] | None = None
     dedupe_taken: Callable[[Ctx, list[str]], set[str]] | None = None
+    # Bulk edits (optional): ``patch`` validates changes and applies them to a loaded record
+    # without flushing, raising before the record is written if they are refused (the caller
+    # expires the record then). Edits of ``patch_excludes`` fields, whose effects reach other
+    # records, take the one-at-a-time path.
+    patch: Callable[[Ctx, Any, dict[str, Any]], None] | None = None
+    patch_excludes: tuple[str, ...] = ()
 
 
 # In registration order, which is dependency order (households before the people in them):

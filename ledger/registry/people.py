@@ -68,6 +68,13 @@ def _find_by_id_number(session: Session, bidx: str) -> Person | None:
 
 def _apply(ctx: Ctx, person: Person, data: dict[str, Any], unique_checked: bool = False) -> None:
     """Copy validated fields onto ``person``, enforcing rules that span several fields."""
+    # The lookups below must not flush a half-applied change: each flush of a resident is a
+    # new version, and its values would not yet agree with each other.
+    with ctx.session.no_autoflush:
+        _assign(ctx, person, data, unique_checked)
+
+
+def _assign(ctx: Ctx, person: Person, data: dict[str, Any], unique_checked: bool) -> None:
     for key in PLAIN_FIELDS:
         if key in data:
             value = data[key]
@@ -231,6 +238,16 @@ def update_person(
     if scan_id:
         link_scan(ctx, str(scan_id), person)
     return person
+
+
+def patch_person(ctx: Ctx, person: Person, changes: dict[str, Any]) -> None:
+    """Validate changes and apply them to a loaded resident unflushed, for bulk sync.
+
+    The caller has checked scope and version, and expires the resident if this raises; the
+    unique index on the ID number still guards the caller's flush against a concurrent writer.
+    """
+    _apply(ctx, person, changes)
+    person.updated_at = utcnow()
 
 
 def delete_person(ctx: Ctx, person_id: str, expected_version: int | None = None) -> None:

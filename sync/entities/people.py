@@ -92,6 +92,10 @@ def update(ctx: Ctx, person: Person, fields: dict[str, Any]) -> None:
     ops.update_person(ctx, person.id, convert(fields, KINDS), None)
 
 
+def patch(ctx: Ctx, person: Person, fields: dict[str, Any]) -> None:
+    ops.patch_person(ctx, person, convert(fields, KINDS))
+
+
 def delete(ctx: Ctx, person: Person) -> None:
     ops.delete_person(ctx, person.id)
 
@@ -145,5 +149,8 @@ ENTITY = register(
         build=build,
         dedupe_key=dedupe_key,
         dedupe_taken=dedupe_taken,
+        patch=patch,
+        # Moving a resident between households may change who heads the old one.
+        patch_excludes=("household_id",),
     )
 )

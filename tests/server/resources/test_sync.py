@@ -349,6 +349,68 @@ def test_a_batch_mixes_bulk_creations_with_decisions_in_order(app, worker_a, wor
     assert count_people(app) == 3
 
 
+def test_a_batch_of_edits_is_written_together_with_one_by_one_results(
+    app, worker_a, worker_b, staff, make_person
+):
+    """Edits are decided and flushed as a group, yet merges, conflicts and refusals come out
+    exactly as one at a time, and a refused edit leaves nothing of itself behind."""
+    people = [new_person(worker_a, id_number=make_id_number(date(1970 + i, 1, 2), "男"))
+              for i in range(8)]  # fmt: skip
+    assert {r["status"] for r in push(worker_a, *people)} == {"applied"}
+    p = [m["id"] for m in people]
+    other_grid = make_person(user=worker_b)
+    # Someone at the office edits two of them after the phone last synced.
+    for rid, body in ((p[1], {"notes": "办公室备注"}), (p[2], {"current_address": "办公室地址"})):
+        r = staff.patch(f"/api/v1/people/{rid}", json=body, headers={"If-Match": "1"})
+        assert r.status_code == 200, r.get_json()
+    taken = people[0]["fields"]["id_number"]
+    twin = make_id_number(date(1999, 9, 9), "男")
+    batch = [
+        mutation(record_id=p[0], base=1, notes="甲"),
+        mutation(record_id=p[1], base=1, current_address="新家1号"),  # other field: merged
+        mutation(record_id=p[2], base=1, current_address="手机地址", notes="手机备注"),
+        mutation(record_id=p[3], base=1, notes="不应保存", ethnicity="火星族"),
+        mutation(record_id=other_grid["id"], base=1, notes="越界"),
+        mutation(record_id=p[4], base=9, notes="未来版本"),
+        mutation(record_id=p[0], base=2, current_address="乙地"),  # same record again
+        mutation(record_id=p[5], base=1, id_number=taken),  # already someone else's
+        # Two records claim one new number in the same group: the second is refused.
+        mutation(record_id=p[6], base=1, id_number=twin),
+        mutation(record_id=p[7], base=1, id_number=twin),
+    ]
+    batch.append(dict(batch[0]))  # a replay within the batch
+    results = push(worker_a, *batch)
+    assert [r["status"] for r in results] == [
+        "applied", "merged", "conflict", "rejected", "rejected", "rejected", "applied",
+        "rejected", "applied", "rejected", "applied",
+    ]  # fmt: skip
+    assert [r["version"] for r in results[:3]] == [2, 3, 3]
+    assert results[2]["conflict_id"]
+    assert "ethnicity" in results[3]["errors"]
+    assert results[4]["errors"]["code"] == "sync.out_of_scope"
+    assert "base_version" in results[5]["errors"]
+    assert results[6]["version"] == 3
+    duplicate = "people.duplicate_id_number"
+    assert results[7]["errors"]["code"] == results[9]["errors"]["code"] == duplicate
+    assert results[10] == results[0]
+
+    changes, _, _ = pull_all(worker_a)
+    fields = {c["id"]: c["fields"] for c in changes}
+    assert (fields[p[0]]["notes"], fields[p[0]]["current_address"]) == ("甲", "乙地")
+    assert (fields[p[1]]["notes"], fields[p[1]]["current_address"]) == ("办公室备注", "新家1号")
+    # The contested field keeps the server's value; the other one applies.
+    assert (fields[p[2]]["notes"], fields[p[2]]["current_address"]) == ("手机备注", "办公室地址")
+    assert fields[p[3]]["notes"] is None and fields[p[4]]["notes"] is None
+    versions = {c["id"]: c["version"] for c in changes}
+    assert [versions[rid] for rid in p[3:]] == [1, 1, 1, 2, 1]
+    (conflict,) = staff.get("/api/v1/sync/conflicts").get_json()["items"]
+    assert conflict["client"] == {"current_address": "手机地址"}
+    # Replaying the whole batch answers the same and changes nothing.
+    _, _, cursor = pull_all(worker_a)
+    assert push(worker_a, *batch) == results
+    assert pull_all(worker_a, cursor)[0] == []
+
+
 def test_oversized_push_is_refused_whole(app, worker_a):
     r = worker_a.post(PUSH, json={"device_id": "x", "mutations": [new_person(worker_a)] * 5001})
     assert r.status_code == 422
