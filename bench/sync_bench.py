@@ -469,7 +469,7 @@ def pull_everything(client, headers, limit: int) -> dict:
 def bench_pull(app, client, headers, ids, rng, area_id: int, args) -> dict:
     fill = fill_grid(app, client, headers, ids, rng, area_id, args.pull_changes)
     if args.profile:
-        profiled(client.get, PULL, query_string={"limit": args.pull_page}, headers=headers)
+        profiled(lambda: client.get(PULL, query_string={"limit": args.pull_page}, headers=headers))
     passes = []
     for n in range(args.pull_passes):
         result = pull_everything(client, headers, args.pull_page)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.context import Ctx
+
+
+class Snapshot(NamedTuple):
+    """A record as a pull sends it: its area (for scope), version and masked fields."""
+
+    area_id: int | None
+    version: int
+    fields: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,9 @@ class SyncEntity:
     # without flushing, raising before the record is written if they are refused (the caller
     # expires the record then). Edits of ``patch_excludes`` fields, whose effects reach other
     # records, take the one-at-a-time path.
+    # Many records at once by id, as ``read`` gives them (optional; pulls load ORM objects
+    # and call ``read`` without it).
+    read_many: Callable[[Ctx, list[str]], dict[str, Snapshot]] | None = None
     patch: Callable[[Ctx, Any, dict[str, Any]], None] | None = None
     patch_excludes: tuple[str, ...] = ()
 

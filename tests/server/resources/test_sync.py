@@ -264,6 +264,25 @@ def test_scope_is_enforced_on_push_and_pull(worker_a, worker_b, staff, tree):
     assert [(c["id"], c["op"]) for c in b_changes] == [(m["id"], "upsert")]
 
 
+def test_staff_pages_merge_their_grids_in_log_order(worker_a, worker_b, staff, make_user, tree):
+    """A community's pull reads each grid's rows and merges them: pages stay in log order,
+    every change comes once, and other communities' rows never show."""
+    worker_c = make_user("grid_worker", tree["grid_c"])
+    pushed = []
+    for i in range(9):
+        user = (worker_a, worker_b, worker_a, worker_c)[i % 4]
+        m = new_person(user, id_number=make_id_number(date(1960 + i, 3, 4), "女"))
+        push(user, m, device=f"d{i}")
+        if user is not worker_c:
+            pushed.append(m["id"])
+    # An edit moves a record to the end of the log.
+    push(worker_a, mutation(record_id=pushed[0], base=1, notes="又改了"))
+    pushed.append(pushed.pop(0))
+    changes, _, cursor = pull_all(staff)  # pages of 2
+    assert [c["id"] for c in changes] == pushed
+    assert pull_all(staff, cursor)[0] == []
+
+
 def test_rest_api_edits_are_pulled_too(worker_a, make_person):
     _, _, cursor = pull_all(worker_a)
     person = make_person(name="赵六")
