@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from tests.conftest import make_id_number
 
@@ -277,3 +277,34 @@ def test_malformed_requests_get_clear_errors(worker_a):
     r = worker_a.post(URL, query_string={"last_pulled_at": stamp + 1},
                       json={"changes": {}, "last_pulled_at": stamp})  # fmt: skip
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "sync.invalid"
+
+
+def test_a_long_offline_push_beyond_the_native_batch_size_is_taken_whole(worker_a, app):
+    """WatermelonDB cannot split a push: weeks offline must still sync in one request."""
+    from tests.server.resources.test_sync import count_people
+
+    stamp = pull(worker_a)["timestamp"]
+    first = date(1940, 1, 1)
+    records = [
+        person_raw(worker_a, id_number=make_id_number(first + timedelta(days=i), "女"))
+        for i in range(6000)
+    ]
+    body = push(worker_a, {"people": table(records)}, stamp)
+    assert body["experimentalRejectedIds"] == {}
+    assert count_people(app) == 6000
+
+
+def test_a_push_over_the_cap_is_refused_whole(worker_a, app):
+    from sync.watermelon import MAX_RECORDS
+    from tests.server.resources.test_sync import count_people
+
+    stamp = pull(worker_a)["timestamp"]
+    raw = person_raw(worker_a)
+    records = [{**raw, "id": wm_id()} for _ in range(MAX_RECORDS + 1)]
+    body = {"changes": {"people": table(records)}, "last_pulled_at": stamp}
+    r = worker_a.post(URL, query_string={"last_pulled_at": stamp}, json=body)
+    assert r.status_code == 422
+    err = r.get_json()["error"]
+    assert err["code"] == "sync.invalid" and err["details"]["limit"] == MAX_RECORDS
+    assert str(MAX_RECORDS) in err["message"]
+    assert count_people(app) == 0
