@@ -597,19 +597,21 @@ def refresh_statistics(app) -> None:
     optimize(app.extensions["wangge_engine"])
 
 
+def app_page_query(area_ids: list[int], after: int, upto: int):
+    """The page query exactly as sync.pull builds it for a caller who sees these areas."""
+    from types import SimpleNamespace
+
+    from ledger.areas.scope import Scope
+    from sync.pull import _page_query
+
+    scope = Scope(area_ids=frozenset(area_ids))
+    return _page_query(SimpleNamespace(scope=scope), after, upto, 501)
+
+
 def explain_pull(app, area_ids: list[int], after: int, upto: int) -> list[str]:
     """The plan of the pull's page query (as sync.pull builds it) for these areas."""
-    from sqlalchemy import select
-
-    from sync.models import SyncChange
-
     engine = app.extensions["wangge_engine"]
-    query = (
-        select(SyncChange.seq, SyncChange.entity, SyncChange.record_id)
-        .where(SyncChange.seq > after, SyncChange.seq <= upto, SyncChange.area_id.in_(area_ids))
-        .order_by(SyncChange.seq)
-        .limit(501)
-    )
+    query = app_page_query(area_ids, after, upto)
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -629,25 +631,13 @@ def pull_cursors(upto: int, count: int, rng) -> list[int | None]:
 
 def page_query_times(app, area_ids: list[int], cursors, upto: int) -> dict:
     """The change-log query of each pull alone (the part that depends on the log's size)."""
-    from sqlalchemy import select
-
     from server.db import write_intent
-    from sync.models import SyncChange
 
     times = []
     token = write_intent.set(False)  # a GET's read transaction, as in a pull
     try:
         for after in cursors:
-            query = (
-                select(SyncChange.seq, SyncChange.entity, SyncChange.record_id)
-                .where(
-                    SyncChange.seq > (after or 0),
-                    SyncChange.seq <= upto,
-                    SyncChange.area_id.in_(area_ids),
-                )
-                .order_by(SyncChange.seq)
-                .limit(501)
-            )
+            query = app_page_query(area_ids, after or 0, upto)
             with app.extensions["wangge_sessionmaker"]() as session:
                 t0 = time.perf_counter()
                 session.execute(query).all()

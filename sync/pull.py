@@ -100,13 +100,15 @@ def _page_query(ctx: Ctx, after: int, upto: int, limit: int):
             .order_by(SyncChange.seq)
             .limit(limit)
         )
+    # Sequence numbers only, so each area's part reads the index alone; then the page's rows.
     parts = [
-        select(select(*columns).where(*window, SyncChange.area_id == area_id)
+        select(select(SyncChange.seq).where(*window, SyncChange.area_id == area_id)
                .order_by(SyncChange.seq).limit(limit).subquery())
         for area_id in sorted(areas)
     ]  # fmt: skip
     merged = union_all(*parts).subquery()
-    return select(merged).order_by(merged.c.seq).limit(limit)
+    page = select(merged.c.seq).order_by(merged.c.seq).limit(limit)
+    return select(*columns).where(SyncChange.seq.in_(page)).order_by(SyncChange.seq)
 
 
 def _snapshots(ctx: Ctx, entity: SyncEntity, ids: list[str]):
