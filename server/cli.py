@@ -52,10 +52,16 @@ def _demo_password() -> str:
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to re-run)."""
+    from ledger.ledgers.builtin import install_in
     from server.migrate import upgrade
 
     upgrade(current_app.extensions["wangge_engine"])
+    with _session() as session:
+        added = install_in(session)
+        session.commit()
     click.echo("数据库已就绪 (schema at head)")
+    if added:
+        click.echo("已安装内置台账：" + "、".join(added))
 
 
 @user_cli.command("create")

@@ -5,6 +5,7 @@ from ledger.areas.models import Area
 from ledger.audit.models import AuditEntry
 from ledger.db import Base
 from ledger.files.models import FileRef, FileUpload, StoredFile
+from ledger.ledgers.models import LedgerEntry, LedgerTemplate, LedgerTemplateVersion
 from ledger.registry.models import DocumentScan, Household, Person, PersonTag
 from server.auth.models import AuthSession, LoginFailure, RefreshToken
 from sync.models import (
@@ -29,6 +30,9 @@ __all__ = [
     "FileRef",
     "FileUpload",
     "Household",
+    "LedgerEntry",
+    "LedgerTemplate",
+    "LedgerTemplateVersion",
     "LoginFailure",
     "Person",
     "PersonTag",

@@ -25,6 +25,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "households.read": ALL_ROLES,
     "households.write": REGISTRY_EDITORS,
     "households.delete": frozenset({"community_staff", "admin"}),
+    "ledgers.read": ALL_ROLES,
+    # Templates are the office's forms: admins define them.
+    "ledgers.manage": frozenset({"admin"}),
+    "ledgers.write": REGISTRY_EDITORS,
+    "ledgers.delete": frozenset({"community_staff", "admin"}),
+    "ledgers.export": frozenset({"community_staff", "admin"}),
     "files.upload": ALL_ROLES,
     "files.read": ALL_ROLES,
     "speech.transcribe": ALL_ROLES,

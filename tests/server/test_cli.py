@@ -93,6 +93,13 @@ def test_init_db_creates_schema_and_is_safe_to_rerun(seeded, cli_app):
     assert {"users", "areas", "audit_log", "auth_sessions", "refresh_tokens"} <= tables
     assert "alembic_version" in tables
     assert app.test_client().get("/api/v1/health").get_json()["database"] == "ok"
+    # The built-in ledgers arrive with the first run only.
+    assert "已安装内置台账：population" in first.stdout and "内置台账" not in second.stdout
+    from ledger.ledgers.models import LedgerTemplate
+
+    with app.extensions["wangge_sessionmaker"]() as session:
+        codes = set(session.scalars(select(LedgerTemplate.code)))
+    assert {"population", "visit_log", "hazards"} <= codes
 
 
 def test_secrets_are_generated_once_private_and_never_printed(seeded):

@@ -1,0 +1,1 @@
+"""Ledger templates and entries (社区电子台账)."""

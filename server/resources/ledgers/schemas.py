@@ -1,0 +1,75 @@
+"""Request and response schemas for ledger templates."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from ledger.ledgers.fields import TYPES
+
+
+class OptionSchema(ma.Schema):
+    value = ma.fields.String(required=True)
+    label = ma.fields.String()
+
+
+class FieldDefSchema(ma.Schema):
+    """One field of a template; the domain checks it again (keys, options, sources)."""
+
+    key = ma.fields.String(required=True, metadata={"example": "visit_date"})
+    label = ma.fields.String(required=True, metadata={"example": "走访日期"})
+    type = ma.fields.String(required=True, validate=validate.OneOf(TYPES))
+    required = ma.fields.Boolean(load_default=False)
+    # A plain string is an option whose value is its label.
+    options = ma.fields.List(ma.fields.Raw(), metadata={"description": "字符串或 {value, label}"})
+    help = ma.fields.String(load_default="")
+    source = ma.fields.String(
+        allow_none=True, metadata={"description": "从关联居民或户预填，例如 person.id_number"}
+    )
+
+
+class TemplateCreateSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"example": "elderly_visits"})
+    name = ma.fields.String(required=True, metadata={"example": "高龄老人走访台账"})
+    description = ma.fields.String(allow_none=True)
+    fields = ma.fields.List(ma.fields.Raw(), required=True,
+                            metadata={"description": "字段定义，见 FieldDef"})  # fmt: skip
+
+
+class TemplateUpdateSchema(ma.Schema):
+    name = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    fields = ma.fields.List(ma.fields.Raw())
+
+
+class TemplateQuerySchema(ma.Schema):
+    version = ma.fields.Integer(validate=validate.Range(min=1),
+                                metadata={"description": "查看旧版本的字段"})  # fmt: skip
+
+
+class TemplateListQuerySchema(ma.Schema):
+    archived = ma.fields.Boolean(load_default=False)
+
+
+class VersionSchema(ma.Schema):
+    version = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime()
+
+
+class TemplateSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    kind = ma.fields.String(metadata={"description": "entries；registry 为由居民信息生成的台账"})
+    version = ma.fields.Integer()
+    fields_version = ma.fields.Integer()
+    builtin = ma.fields.Boolean()
+    archived = ma.fields.Boolean()
+    fields = ma.fields.List(ma.fields.Nested(FieldDefSchema))
+    versions = ma.fields.List(ma.fields.Nested(VersionSchema))
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+
+
+class TemplateListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(TemplateSchema))
