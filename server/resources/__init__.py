@@ -13,6 +13,7 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from server.resources.files.routes import blp as files
     from server.resources.health.routes import blp as health
     from server.resources.households.routes import blp as households
+    from server.resources.ledgers import entries as _ledger_entries  # noqa: F401  (routes)
     from server.resources.ledgers.routes import blp as ledgers
     from server.resources.ocr.routes import blp as ocr
     from server.resources.people.routes import blp as people

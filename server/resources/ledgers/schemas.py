@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from ledger.ledgers.fields import TYPES
+from server.resources.common import PageQuerySchema
 
 
 class OptionSchema(ma.Schema):
@@ -73,3 +74,47 @@ class TemplateSchema(ma.Schema):
 
 class TemplateListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(TemplateSchema))
+
+
+class EntryCreateSchema(ma.Schema):
+    id = ma.fields.UUID(load_default=None, metadata={"description": "设备生成的记录编号"})
+    area = ma.fields.String(required=True, validate=validate.Length(min=1, max=32))
+    data = ma.fields.Dict(required=True, metadata={"description": "字段 key → 值"})
+
+
+class EntryUpdateSchema(ma.Schema):
+    area = ma.fields.String(validate=validate.Length(min=1, max=32))
+    data = ma.fields.Dict(load_default=dict)
+
+
+class EntryQuerySchema(ma.Schema):
+    reveal = ma.fields.Boolean(
+        load_default=False, metadata={"description": "完整身份证号和电话（记入审计）"}
+    )
+
+
+class EntrySchema(ma.Schema):
+    id = ma.fields.String()
+    ledger = ma.fields.String()
+    area = ma.fields.String()
+    data = ma.fields.Dict()
+    template_version = ma.fields.Integer()
+    version = ma.fields.Integer()
+    created_by = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    masked = ma.fields.Boolean()
+
+
+class EntryPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(EntrySchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class EntryListQuerySchema(PageQuerySchema):
+    """Also ``data.<key>=value`` for any plain field (a choice by value or label)."""
+
+    area = ma.fields.String(metadata={"description": "网格或上级区域编码"})
+    date_from = ma.fields.Date(metadata={"description": "模板第一个日期字段不早于"})
+    date_to = ma.fields.Date(metadata={"description": "模板第一个日期字段不晚于"})
+    q = ma.fields.String(validate=validate.Length(max=100), metadata={"description": "全文"})

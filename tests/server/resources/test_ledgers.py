@@ -111,3 +111,141 @@ def test_archiving_hides_a_ledger_but_builtins_stay(admin, builtin_ledgers, work
     audit = admin.get("/api/v1/audit", query_string={"action": "ledger.template_archive"})
     assert audit.status_code == 200
     assert [e["object_id"] for e in audit.get_json()["items"]] == ["elderly_visits"]
+
+
+def entry_url(code, entry_id=None):
+    return f"{URL}/{code}/entries" + (f"/{entry_id}" if entry_id else "")
+
+
+def visit(user, **data):
+    body = {"visit_date": "2026-11-03", "visited_name": "王芳", "purpose": "日常走访",
+            "situation": "身体良好，独自居住", "visitor": "李网格", **data}  # fmt: skip
+    return {"area": user.area, "data": body}
+
+
+def test_entries_validate_against_the_template_and_prefill_from_the_resident(
+    builtin_ledgers, worker_a, make_person, id_number
+):
+    number = id_number()
+    person = make_person(name="赵大爷", id_number=number, phone="13900001234",
+                         current_address="宝石一路8号")  # fmt: skip
+    body = {"area": worker_a.area, "data": {"person": person["id"], "categories": ["独居老人"]}}
+    r = worker_a.post(entry_url("key_groups"), json=body)
+    assert r.status_code == 201, r.get_json()
+    entry = r.get_json()
+    assert entry["data"]["name"] == "赵大爷" and entry["data"]["address"] == "宝石一路8号"
+    # Personal values prefilled too, and masked like everywhere else.
+    assert entry["data"]["id_number"] == number[:6] + "********" + number[-4:]
+    assert entry["data"]["phone"] == "139****1234" and entry["masked"] is True
+    assert entry["version"] == 1 and entry["template_version"] == 1
+
+    r = worker_a.post(entry_url("visit_log"), json=visit(worker_a, purpose="闲聊", visitor=""))
+    assert r.status_code == 422
+    err = r.get_json()["error"]
+    assert err["code"] == "ledgers.invalid_entry"
+    assert set(err["details"]["fields"]) == {"purpose", "visitor"}
+    r = worker_a.post(entry_url("population"), json=visit(worker_a))
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "ledgers.read_only"
+
+
+def test_personal_values_are_encrypted_at_rest_and_revealed_with_an_audit(
+    app, builtin_ledgers, worker_a, staff, admin, make_user, tree, id_number
+):
+    from sqlalchemy import text
+
+    number = id_number()
+    body = {"area": worker_a.area, "data": {"address": "宝石二路3号", "landlord_name": "钱房东",
+                                            "landlord_id_number": number}}  # fmt: skip
+    entry = worker_a.post(entry_url("rental_housing"), json=body).get_json()
+    with app.extensions["wangge_engine"].connect() as conn:
+        row = conn.execute(text("SELECT data, personal_enc FROM ledger_entries")).one()
+    assert number not in str(row.data) and number.encode() not in bytes(row.personal_enc)
+    r = staff.get(entry_url("rental_housing", entry["id"]), query_string={"reveal": 1})
+    assert r.status_code == 200 and r.get_json()["data"]["landlord_id_number"] == number
+    log = admin.get("/api/v1/audit", query_string={"action": "ledger.entry_reveal"}).get_json()
+    assert [(e["object_id"], e["actor"]) for e in log["items"]] == [(entry["id"], staff.username)]
+    # Without reveal, and for roles that may not reveal, the number stays masked.
+    assert (
+        staff.get(entry_url("rental_housing", entry["id"])).get_json()["data"]["landlord_id_number"]
+        == number[:6] + "********" + number[-4:]
+    )
+    dispatcher = make_user("dispatcher", tree["community"])
+    r = dispatcher.get(entry_url("rental_housing", entry["id"]), query_string={"reveal": 1})
+    assert r.status_code == 403
+
+
+def test_edit_delete_and_scope(builtin_ledgers, worker_a, worker_b, staff, admin):
+    entry = worker_a.post(entry_url("visit_log"), json=visit(worker_a)).get_json()
+    url = entry_url("visit_log", entry["id"])
+    assert worker_b.get(url).status_code == 404
+    assert worker_b.patch(url, json={"data": {"visitor": "x"}},
+                          headers={"If-Match": "1"}).status_code == 404  # fmt: skip
+    r = worker_a.patch(url, json={"data": {"follow_up": "下周复访"}}, headers={"If-Match": "1"})
+    assert r.status_code == 200, r.get_json()
+    assert (
+        r.get_json()["version"] == 2 and r.get_json()["data"]["situation"] == "身体良好，独自居住"
+    )
+    assert worker_a.patch(url, json={"data": {"situation": ""}},
+                          headers={"If-Match": "2"}).status_code == 422  # fmt: skip
+    assert worker_a.patch(url, json={"data": {}}, headers={"If-Match": "1"}).status_code == 412
+    assert worker_a.delete(url).status_code == 403  # grid workers do not delete entries
+    assert staff.delete(url, headers={"If-Match": "2"}).status_code == 204
+    assert staff.get(url).status_code == 404
+    log = admin.get("/api/v1/audit", query_string={"action": "ledger.entry_delete"}).get_json()
+    assert [e["object_id"] for e in log["items"]] == [entry["id"]]
+
+
+def test_lists_filter_by_area_date_value_and_text(builtin_ledgers, worker_a, worker_b, staff):
+    visits = [("2026-10-02", "日常走访", "屋顶漏水"), ("2026-11-05", "困难帮扶", "申请低保"),
+              ("2026-11-20", "日常走访", "一切正常")]  # fmt: skip
+    for day, purpose, text in visits:
+        r = worker_a.post(
+            entry_url("visit_log"),
+            json=visit(worker_a, visit_date=day, purpose=purpose, situation=text),
+        )
+        assert r.status_code == 201
+    worker_b.post(entry_url("visit_log"), json=visit(worker_b, situation="屋顶漏水"))
+
+    def situations(user, **query):
+        r = user.get(entry_url("visit_log"), query_string=query)
+        assert r.status_code == 200, r.get_json()
+        return [e["data"]["situation"] for e in r.get_json()["items"]]
+
+    assert situations(worker_a) == ["一切正常", "申请低保", "屋顶漏水"]
+    assert len(situations(staff)) == 4 and situations(staff, area=worker_b.area) == ["屋顶漏水"]
+    assert situations(worker_a, date_from="2026-11-01") == ["一切正常", "申请低保"]
+    assert situations(worker_a, date_to="2026-11-10", date_from="2026-11-01") == ["申请低保"]
+    assert situations(worker_a, **{"data.purpose": "日常走访"}) == ["一切正常", "屋顶漏水"]
+    assert situations(worker_a, q="漏水") == ["屋顶漏水"]
+    assert situations(worker_a, q="帮扶") == ["申请低保"]  # a choice's label is searchable
+    r = worker_a.get(entry_url("visit_log"), query_string={"data.id_number": "x", "colour": "1"})
+    assert r.status_code == 422
+    page = worker_a.get(entry_url("visit_log"), query_string={"limit": 2}).get_json()
+    query = {"limit": 2, "cursor": page["next_cursor"]}
+    rest = worker_a.get(entry_url("visit_log"), query_string=query).get_json()
+    assert [e["data"]["situation"] for e in page["items"] + rest["items"]] == situations(worker_a)
+    assert rest["next_cursor"] is None
+
+
+def test_old_entries_keep_their_template_version(builtin_ledgers, admin, worker_a):
+    admin.post(URL, json=ELDERLY)
+    person_free = [f for f in ELDERLY["fields"] if f["type"] != "person" and "source" not in f]
+    r = admin.patch(
+        f"{URL}/elderly_visits", json={"fields": person_free}, headers={"If-Match": "1"}
+    )
+    assert r.get_json()["version"] == 2
+    body = {"area": worker_a.area, "data": {"visit_date": "2026-11-01", "health": "良好"}}
+    entry = worker_a.post(entry_url("elderly_visits"), json=body).get_json()
+    assert entry["template_version"] == 2
+    new_fields = [
+        *person_free,
+        {"key": "pulse", "label": "脉搏", "type": "integer", "required": True},
+    ]
+    admin.patch(f"{URL}/elderly_visits", json={"fields": new_fields}, headers={"If-Match": "2"})
+    # Editing the old entry validates against version 2: "pulse" is not required there.
+    r = worker_a.patch(entry_url("elderly_visits", entry["id"]), json={"data": {"health": "一般"}},
+                       headers={"If-Match": "1"})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["template_version"] == 2 and "pulse" not in r.get_json()["data"]
+    r = worker_a.post(entry_url("elderly_visits"), json=body)
+    assert r.status_code == 422 and "pulse" in r.get_json()["error"]["details"]["fields"]

@@ -1,0 +1,331 @@
+"""Entry operations: create, read, edit with If-Match, delete and list a ledger's entries.
+
+Personal values (ID numbers, phones) never reach ``data``: they are kept in one encrypted
+blob per entry and masked in views. Everything else is plain JSON, so lists filter on it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import String, cast, select, tuple_
+
+from ledger.areas.models import Area
+from ledger.audit import operations as audit
+from ledger.context import Ctx
+from ledger.db import atomic, new_uuid, utcnow
+from ledger.errors import InvalidInput
+from ledger.ledgers.errors import DuplicateEntryId, EntryInvalid, EntryNotFound, TemplateReadOnly
+from ledger.ledgers.fields import PERSONAL, SOURCES, validate_data
+from ledger.ledgers.models import LedgerEntry, LedgerTemplate
+from ledger.ledgers.templates import get_template
+from ledger.registry.common import (
+    check_version,
+    client_id,
+    decode_cursor,
+    encode_cursor,
+    grid_in_scope,
+)
+from ledger.registry.idnumber import mask_id_number, mask_phone
+from ledger.registry.models import Household, Person
+from ledger.registry.people import person_view
+
+_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+_TEXT_TYPES = frozenset({"text", "longtext", "choice", "multichoice"})
+
+
+def _writable(ctx: Ctx, code: str) -> LedgerTemplate:
+    template = get_template(ctx, code)
+    if template.kind != "entries":
+        raise TemplateReadOnly(details={"code": code})
+    return template
+
+
+def _invalid(errors: dict[str, Any]) -> EntryInvalid:
+    return EntryInvalid(details={"fields": errors})
+
+
+def _validated(fields: list[dict], values: Any, *, partial: bool = False) -> dict[str, Any]:
+    try:
+        return validate_data(fields, values, partial=partial)
+    except ma.ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"data": exc.messages}
+        raise _invalid(messages) from None
+
+
+def _grid(ctx: Ctx, code: Any) -> Area:
+    try:
+        return grid_in_scope(ctx, str(code))
+    except InvalidInput as exc:
+        raise _invalid(exc.details.get("fields") or {"area": [exc.message]}) from None
+
+
+def _linked(ctx: Ctx, fields: list[dict], values: dict[str, Any]) -> dict[str, Any]:
+    """The residents and households an entry names, each checked to be in the caller's grids."""
+    linked: dict[str, Any] = {}
+    errors = {}
+    for f in fields:
+        ref = values.get(f["key"])
+        if f["type"] not in ("person", "household") or not ref:
+            continue
+        model = Person if f["type"] == "person" else Household
+        record = ctx.session.get(model, ref)
+        if record is None or not ctx.scope.allows(record.area_id):
+            errors[f["key"]] = ["该居民或户不存在，或不在您负责的网格内"]
+            continue
+        linked.setdefault(f["type"], record)
+    if errors:
+        raise _invalid(errors)
+    return linked
+
+
+def _prefill(ctx: Ctx, fields: list[dict], values: dict, linked: dict, given: set) -> None:
+    """Fill empty fields that name a ``source`` from the linked resident or household."""
+    views: dict[str, dict] = {}
+    for f in fields:
+        source = f.get("source")
+        if not source or (f["key"] in given and values.get(f["key"]) not in (None, "", [])):
+            continue
+        kind = source.split(".")[0]
+        record = linked.get(kind)
+        if record is None:
+            continue
+        if kind not in views:
+            if kind == "person":
+                views[kind] = person_view(ctx, record, reveal=True)
+            else:
+                views[kind] = {"household_number": record.household_number,
+                               "address": record.address,
+                               "household_type": record.household_type}  # fmt: skip
+        value = views[kind].get(SOURCES[source])
+        values[f["key"]] = value.isoformat() if isinstance(value, date) else value
+
+
+def _store(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict[str, Any]) -> None:
+    kinds = {f["key"]: f["type"] for f in fields}
+    personal = {k: v for k, v in values.items() if kinds.get(k) in PERSONAL and v is not None}
+    entry.data = {k: v for k, v in values.items() if kinds.get(k) not in PERSONAL}
+    entry.personal_enc = (
+        ctx.pii.encrypt(json.dumps(personal, ensure_ascii=False), field="ledger_entry")
+        if personal
+        else None
+    )
+    entry.person_id = next((values.get(f["key"]) for f in fields if f["type"] == "person"
+                            and values.get(f["key"])), None)  # fmt: skip
+    entry.household_id = next((values.get(f["key"]) for f in fields if f["type"] == "household"
+                               and values.get(f["key"])), None)  # fmt: skip
+    first_date = next((values.get(f["key"]) for f in fields if f["type"] == "date"), None)
+    entry.entry_date = date.fromisoformat(first_date) if first_date else None
+    words = []
+    for f in fields:
+        value = values.get(f["key"])
+        if f["type"] in _TEXT_TYPES and value:
+            words.extend(value if isinstance(value, list) else [value])
+            # Choices are searched by their labels too: that is what people type.
+            for option in f.get("options", []):
+                if option["value"] in (value if isinstance(value, list) else [value]):
+                    words.append(option["label"])
+    entry.search_text = "\n".join(str(w) for w in words).lower() or None
+
+
+def entry_values(ctx: Ctx, entry: LedgerEntry) -> dict[str, Any]:
+    """All of an entry's values, personal ones decrypted (for exports and edits)."""
+    values = dict(entry.data or {})
+    if entry.personal_enc is not None:
+        values.update(json.loads(ctx.pii.decrypt(entry.personal_enc, field="ledger_entry")))
+    return values
+
+
+def entry_view(ctx: Ctx, template: LedgerTemplate, entry: LedgerEntry, *,
+               reveal: bool = False) -> dict[str, Any]:  # fmt: skip
+    fields = template.fields_of(entry.template_version)
+    values = entry_values(ctx, entry)
+    data = {}
+    for f in fields:
+        value = values.get(f["key"])
+        if f["type"] in PERSONAL and value and not reveal:
+            value = _MASKS[f["type"]](value)
+        data[f["key"]] = value
+    return {
+        "id": entry.id,
+        "ledger": template.code,
+        "area": entry.area.code,
+        "data": data,
+        "template_version": entry.template_version,
+        "version": entry.version,
+        "created_by": entry.creator.username if entry.creator else None,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+        "masked": not reveal,
+    }
+
+
+def create_entry(ctx: Ctx, code: str, body: dict[str, Any]) -> tuple[LedgerTemplate, LedgerEntry]:
+    """Add an entry at the template's current version; the id may come from the device."""
+    template = _writable(ctx, code)
+    record_id = client_id(body.get("id")) or new_uuid()
+    if ctx.session.get(LedgerEntry, record_id) is not None:
+        raise DuplicateEntryId(details={"existing_id": record_id})
+    if not body.get("area"):
+        raise _invalid({"area": ["请选择所属网格"]})
+    area = _grid(ctx, body["area"])
+    fields = template.fields_of()
+    raw = body.get("data")
+    if not isinstance(raw, dict):
+        raise _invalid({"data": ["应为对象"]})
+    # References first, so their sources can fill required fields before validation.
+    ref_fields = [{**f, "required": False} for f in fields if f["type"] in ("person", "household")]
+    refs = _validated(ref_fields, {f["key"]: raw[f["key"]] for f in ref_fields if f["key"] in raw},
+                      partial=True)  # fmt: skip
+    values = dict(raw)
+    _prefill(ctx, fields, values, _linked(ctx, fields, refs), set(raw))
+    values = _validated(fields, values)
+    entry = LedgerEntry(
+        id=record_id,
+        template_id=template.id,
+        template_version=template.version,
+        area_id=area.id,
+        created_by=ctx.actor.id if ctx.actor else None,
+        version=1,
+    )
+    entry.area = area
+    entry.created_at = entry.updated_at = utcnow()
+    _store(ctx, entry, fields, values)
+    with atomic(ctx.session, lambda: DuplicateEntryId(details={"existing_id": record_id})):
+        ctx.session.add(entry)
+    return template, entry
+
+
+def get_entry(ctx: Ctx, code: str, entry_id: str) -> tuple[LedgerTemplate, LedgerEntry]:
+    template = get_template(ctx, code, archived=True)
+    entry = ctx.session.get(LedgerEntry, entry_id)
+    if entry is None or entry.template_id != template.id or not ctx.scope.allows(entry.area_id):
+        raise EntryNotFound(details={"id": entry_id})
+    return template, entry
+
+
+def reveal_entry(ctx: Ctx, code: str, entry_id: str) -> dict[str, Any]:
+    """An entry with ID numbers and phones in full, with an audit entry saying who looked."""
+    template, entry = get_entry(ctx, code, entry_id)
+    audit.record(ctx.session, ctx.actor, "ledger.entry_reveal", object_type="ledger_entry",
+                 object_id=entry.id, details={"ledger": code})  # fmt: skip
+    return entry_view(ctx, template, entry, reveal=True)
+
+
+def update_entry(ctx: Ctx, code: str, entry_id: str, body: dict[str, Any],
+                 expected_version: int | None) -> tuple[LedgerTemplate, LedgerEntry]:  # fmt: skip
+    """Change some values (and or the grid), validated against the entry's own version."""
+    template, entry = get_entry(ctx, code, entry_id)
+    if template.kind != "entries":
+        raise TemplateReadOnly(details={"code": code})
+    check_version(entry.version, expected_version)
+    fields = template.fields_of(entry.template_version)
+    changes = body.get("data") or {}
+    if not isinstance(changes, dict):
+        raise _invalid({"data": ["应为对象"]})
+    validated = _validated(fields, changes, partial=True)
+    _linked(ctx, fields, validated)
+    area = _grid(ctx, body["area"]) if body.get("area") else entry.area
+    merged = {**entry_values(ctx, entry), **validated}
+    with atomic(ctx.session, lambda: EntryNotFound(details={"id": entry_id})):
+        entry.area, entry.area_id = area, area.id
+        _store(ctx, entry, fields, merged)
+        entry.updated_at = utcnow()
+    return template, entry
+
+
+def delete_entry(ctx: Ctx, code: str, entry_id: str, expected_version: int | None) -> None:
+    template, entry = get_entry(ctx, code, entry_id)
+    check_version(entry.version, expected_version)
+    audit.record(ctx.session, ctx.actor, "ledger.entry_delete", object_type="ledger_entry",
+                 object_id=entry.id, details={"ledger": template.code, "version": entry.version,
+                                              "area": entry.area.code})  # fmt: skip
+    with atomic(ctx.session, lambda: EntryNotFound(details={"id": entry_id})):
+        ctx.session.delete(entry)
+
+
+@dataclass
+class EntryFilter:
+    area: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+
+
+Page = tuple[LedgerTemplate, list[LedgerEntry], str | None]
+
+
+def list_entries(
+    ctx: Ctx, code: str, filters: EntryFilter, *, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """Newest first, keyset-paginated; filters by grid (or a subtree), the first date field,
+    any plain field's value, and text anywhere in the entry."""
+    template = get_template(ctx, code, archived=True)
+    if template.kind != "entries":
+        raise TemplateReadOnly("实有人口台账请在居民列表中查看", details={"code": code})
+    query = select(LedgerEntry).where(
+        LedgerEntry.template_id == template.id, ctx.scope.filter(LedgerEntry.area_id)
+    )
+    if filters.area:
+        area = ctx.session.scalar(select(Area).where(Area.code == filters.area))
+        if area is None or not ctx.scope.allows(area.id):
+            return template, [], None
+        subtree = select(Area.id).where(Area.path.startswith(area.path))
+        query = query.where(LedgerEntry.area_id == area.id if area.level == "grid"
+                            else LedgerEntry.area_id.in_(subtree))  # fmt: skip
+    if filters.date_from:
+        query = query.where(LedgerEntry.entry_date >= filters.date_from)
+    if filters.date_to:
+        query = query.where(LedgerEntry.entry_date <= filters.date_to)
+    if filters.q and filters.q.strip():
+        query = query.where(
+            LedgerEntry.search_text.contains(filters.q.strip().lower(), autoescape=True)
+        )
+    kinds = {f["key"]: f for f in _all_fields(template)}
+    errors = {}
+    for key, wanted in filters.values.items():
+        f = kinds.get(key)
+        if f is None or f["type"] in PERSONAL or f["type"] in ("file", "photo", "location"):
+            errors[key] = ["该字段不能用于筛选"]
+            continue
+        column = LedgerEntry.data[key]
+        if f["type"] == "multichoice":
+            value = _filter_value(f, wanted)
+            query = query.where(cast(column, String).contains(json.dumps(value), autoescape=True))
+        elif f["type"] in ("integer", "boolean"):
+            query = query.where(cast(column, String) == json.dumps(_filter_value(f, wanted)))
+        else:
+            query = query.where(column.as_string() == _filter_value(f, wanted))
+    if errors:
+        raise _invalid(errors)
+    if cursor:
+        created_at, record_id = decode_cursor(cursor)
+        query = query.where(
+            tuple_(LedgerEntry.created_at, LedgerEntry.id) < tuple_(created_at, record_id)
+        )
+    query = query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit + 1)
+    rows = list(ctx.session.scalars(query).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return template, rows, next_cursor
+
+
+def _all_fields(template: LedgerTemplate) -> list[dict]:
+    from ledger.ledgers.templates import all_fields
+
+    return all_fields(template)
+
+
+def _filter_value(f: dict, wanted: str) -> Any:
+    """A filter's text as the stored value (a choice's label is taken as its value)."""
+    try:
+        return validate_data([{**f, "required": False}], {f["key"]: wanted})[f["key"]]
+    except ma.ValidationError as exc:
+        raise _invalid({f["key"]: exc.messages.get(f["key"], ["格式不正确"])}) from None
