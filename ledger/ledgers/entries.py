@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import String, cast, select, tuple_
+from sqlalchemy import String, cast, func, select, tuple_
 
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
@@ -329,3 +329,44 @@ def _filter_value(f: dict, wanted: str) -> Any:
         return validate_data([{**f, "required": False}], {f["key"]: wanted})[f["key"]]
     except ma.ValidationError as exc:
         raise _invalid({f["key"]: exc.messages.get(f["key"], ["格式不正确"])}) from None
+
+
+def summary(ctx: Ctx, code: str, area: str | None = None) -> dict[str, Any]:
+    """Counts of a ledger's entries in the caller's areas: in all, by grid, and by month of
+    each date field (any version's)."""
+    template = get_template(ctx, code, archived=True)
+    if template.kind != "entries":
+        raise TemplateReadOnly("实有人口台账请在居民列表中查看", details={"code": code})
+    scope = [LedgerEntry.template_id == template.id, ctx.scope.filter(LedgerEntry.area_id)]
+    if area:
+        found = ctx.session.scalar(select(Area).where(Area.code == area))
+        if found is None or not ctx.scope.allows(found.id):
+            raise EntryNotFound("区域不存在或不在您负责的范围内", details={"area": area})
+        scope.append(
+            LedgerEntry.area_id.in_(select(Area.id).where(Area.path.startswith(found.path)))
+        )
+    by_area = ctx.session.execute(
+        select(Area.code, Area.name, func.count())
+        .join(LedgerEntry, LedgerEntry.area_id == Area.id)
+        .where(*scope)
+        .group_by(Area.code, Area.name)
+        .order_by(Area.code)
+    ).all()
+    by_month: dict[str, list[dict[str, Any]]] = {}
+    for f in _all_fields(template):
+        if f["type"] not in ("date", "datetime"):
+            continue
+        month = func.substr(LedgerEntry.data[f["key"]].as_string(), 1, 7)
+        rows = ctx.session.execute(
+            select(month, func.count())
+            .where(*scope, month.is_not(None))
+            .group_by(month)
+            .order_by(month)
+        ).all()
+        by_month[f["key"]] = [{"month": m, "count": n} for m, n in rows if m]
+    return {
+        "ledger": template.code,
+        "total": sum(n for _, _, n in by_area),
+        "by_area": [{"area": c, "name": name, "count": n} for c, name, n in by_area],
+        "by_month": by_month,
+    }

@@ -17,6 +17,8 @@ from server.resources.ledgers.schemas import (
     EntryQuerySchema,
     EntrySchema,
     EntryUpdateSchema,
+    SummaryQuerySchema,
+    SummarySchema,
 )
 from server.wiring import ctx
 
@@ -94,3 +96,13 @@ class EntryByIdViews(MethodView):
     def delete(self, code, entry_id):
         """Delete an entry (audited)"""
         ops.delete_entry(ctx(), code, entry_id, if_match_version(required=False))
+
+
+@blp.route("/<string:code>/summary")
+class SummaryViews(MethodView):
+    @require("ledgers.read")
+    @blp.arguments(SummaryQuerySchema, location="query")
+    @blp.response(200, SummarySchema)
+    def get(self, args, code):
+        """Count a ledger's entries in your areas: in all, by grid and by month"""
+        return ops.summary(ctx(), code, args.get("area"))

@@ -118,3 +118,29 @@ class EntryListQuerySchema(PageQuerySchema):
     date_from = ma.fields.Date(metadata={"description": "模板第一个日期字段不早于"})
     date_to = ma.fields.Date(metadata={"description": "模板第一个日期字段不晚于"})
     q = ma.fields.String(validate=validate.Length(max=100), metadata={"description": "全文"})
+
+
+class SummaryQuerySchema(ma.Schema):
+    area = ma.fields.String(metadata={"description": "网格或上级区域编码"})
+
+
+class AreaCountSchema(ma.Schema):
+    area = ma.fields.String()
+    name = ma.fields.String()
+    count = ma.fields.Integer()
+
+
+class MonthCountSchema(ma.Schema):
+    month = ma.fields.String(metadata={"example": "2026-11"})
+    count = ma.fields.Integer()
+
+
+class SummarySchema(ma.Schema):
+    ledger = ma.fields.String()
+    total = ma.fields.Integer()
+    by_area = ma.fields.List(ma.fields.Nested(AreaCountSchema))
+    by_month = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Nested(MonthCountSchema)),
+        metadata={"description": "日期字段 key → 每月条数"},
+    )

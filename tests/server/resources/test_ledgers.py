@@ -138,6 +138,10 @@ def test_entries_validate_against_the_template_and_prefill_from_the_resident(
     assert entry["data"]["id_number"] == number[:6] + "********" + number[-4:]
     assert entry["data"]["phone"] == "139****1234" and entry["masked"] is True
     assert entry["version"] == 1 and entry["template_version"] == 1
+    # A multiple choice filters by any one of its values.
+    for wanted, found in (("独居老人", 1), ("低保", 0)):
+        r = worker_a.get(entry_url("key_groups"), query_string={"data.categories": wanted})
+        assert len(r.get_json()["items"]) == found
 
     r = worker_a.post(entry_url("visit_log"), json=visit(worker_a, purpose="闲聊", visitor=""))
     assert r.status_code == 422
@@ -249,3 +253,37 @@ def test_old_entries_keep_their_template_version(builtin_ledgers, admin, worker_
     assert r.get_json()["template_version"] == 2 and "pulse" not in r.get_json()["data"]
     r = worker_a.post(entry_url("elderly_visits"), json=body)
     assert r.status_code == 422 and "pulse" in r.get_json()["error"]["details"]["fields"]
+
+
+def test_summary_counts_by_grid_and_month(builtin_ledgers, worker_a, worker_b, staff, make_user,
+                                          tree):  # fmt: skip
+    for user, found, closed in [
+        (worker_a, "2026-10-02", "2026-11-03"),
+        (worker_a, "2026-11-05", None),
+        (worker_b, "2026-11-20", None),
+    ]:
+        body = {"area": user.area, "data": {"found_date": found, "parties": "张三、李四",
+                "dispute_type": "邻里纠纷", "description": "噪音", "status": "调处中",
+                "closed_date": closed}}  # fmt: skip
+        assert user.post(entry_url("disputes"), json=body).status_code == 201
+    other = make_user("grid_worker", tree["grid_c"])
+    body["area"] = other.area
+    other.post(entry_url("disputes"), json=body)  # another community: not counted for staff
+    r = staff.get(f"{URL}/disputes/summary")
+    assert r.status_code == 200, r.get_json()
+    s = r.get_json()
+    assert s["total"] == 3
+    assert [(a["area"], a["count"]) for a in s["by_area"]] == [(worker_a.area, 2),
+                                                               (worker_b.area, 1)]  # fmt: skip
+    assert s["by_month"]["found_date"] == [{"month": "2026-10", "count": 1},
+                                           {"month": "2026-11", "count": 2}]  # fmt: skip
+    assert s["by_month"]["closed_date"] == [{"month": "2026-11", "count": 1}]
+    mine = worker_a.get(f"{URL}/disputes/summary").get_json()
+    assert mine["total"] == 2
+    assert (
+        staff.get(f"{URL}/disputes/summary", query_string={"area": worker_b.area}).get_json()[
+            "total"
+        ]
+        == 1
+    )
+    assert worker_a.get(f"{URL}/disputes/summary", query_string={"area": "G3"}).status_code == 404
