@@ -257,17 +257,45 @@ class EntryFilter:
     values: dict[str, str] = field(default_factory=dict)
 
 
-Page = tuple[LedgerTemplate, list[LedgerEntry], str | None]
-
-
-def list_entries(
+def list_views(
     ctx: Ctx, code: str, filters: EntryFilter, *, limit: int = 50, cursor: str | None = None
-) -> Page:
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a ledger as the API shows it; 实有人口台账 is read from the register."""
+    template = get_template(ctx, code, archived=True)
+    if template.kind == "registry":
+        return _register_page(ctx, template, filters, limit, cursor)
+    rows, next_cursor = _entry_page(ctx, template, filters, limit, cursor)
+    return [entry_view(ctx, template, e) for e in rows], next_cursor
+
+
+def _register_page(ctx, template, filters: EntryFilter, limit, cursor):
+    from ledger.registry.people import PeopleFilter, list_people
+
+    if filters.values or filters.date_from or filters.date_to:
+        message = "实有人口台账只能按区域和姓名筛选"
+        raise _invalid({"q": [message]})
+    people, next_cursor = list_people(
+        ctx, PeopleFilter(area=filters.area, name=filters.q), limit=limit, cursor=cursor
+    )
+    keys = [f["key"] for f in template.fields_of()]
+    items = []
+    for person in people:
+        view = person_view(ctx, person)
+        data = {k: view.get(k) for k in keys}
+        data["tags"] = "、".join(view["tags"]) or None
+        data["birth_date"] = view["birth_date"].isoformat() if view["birth_date"] else None
+        items.append({
+            "id": person.id, "ledger": template.code, "area": view["area"], "data": data,
+            "template_version": template.version, "version": person.version,
+            "created_by": view["created_by"], "created_at": person.created_at,
+            "updated_at": person.updated_at, "masked": True,
+        })  # fmt: skip
+    return items, next_cursor
+
+
+def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
     """Newest first, keyset-paginated; filters by grid (or a subtree), the first date field,
     any plain field's value, and text anywhere in the entry."""
-    template = get_template(ctx, code, archived=True)
-    if template.kind != "entries":
-        raise TemplateReadOnly("实有人口台账请在居民列表中查看", details={"code": code})
     query = select(LedgerEntry).where(
         LedgerEntry.template_id == template.id, ctx.scope.filter(LedgerEntry.area_id)
     )
@@ -314,7 +342,7 @@ def list_entries(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return template, rows, next_cursor
+    return rows, next_cursor
 
 
 def _all_fields(template: LedgerTemplate) -> list[dict]:

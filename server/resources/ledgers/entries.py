@@ -32,6 +32,7 @@ class EntriesViews(MethodView):
     @blp.response(200, EntryPageSchema)
     def get(self, args, code):
         """List a ledger's entries in your areas, newest first, with filters"""
+        # 实有人口台账 lists the register's residents (filters: area, q as a name prefix).
         # Field filters have open-ended names, so they are read beside the schema's arguments.
         values = {k[5:]: v for k, v in request.args.items() if k.startswith("data.") and k[5:]}
         unknown = [k for k in request.args if k not in _LIST_ARGS and not k.startswith("data.")]
@@ -46,11 +47,10 @@ class EntriesViews(MethodView):
             q=args.get("q"),
             values=values,
         )
-        c = ctx()
-        template, rows, next_cursor = ops.list_entries(
-            c, code, filters, limit=args["limit"], cursor=args["cursor"]
+        items, next_cursor = ops.list_views(
+            ctx(), code, filters, limit=args["limit"], cursor=args["cursor"]
         )
-        return {"items": [ops.entry_view(c, template, e) for e in rows], "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": next_cursor}
 
     @require("ledgers.write")
     @blp.arguments(EntryCreateSchema)

@@ -287,3 +287,19 @@ def test_summary_counts_by_grid_and_month(builtin_ledgers, worker_a, worker_b, s
         == 1
     )
     assert worker_a.get(f"{URL}/disputes/summary", query_string={"area": "G3"}).status_code == 404
+
+
+def test_population_ledger_is_the_register(builtin_ledgers, worker_a, worker_b, make_person,
+                                           id_number):  # fmt: skip
+    number = id_number()
+    make_person(name="孙阿姨", id_number=number, tags=["独居老人", "低保"])
+    make_person(user=worker_b, name="周先生")
+    r = worker_a.get(entry_url("population"))
+    assert r.status_code == 200, r.get_json()
+    (item,) = r.get_json()["items"]
+    assert item["data"]["name"] == "孙阿姨" and item["area"] == worker_a.area
+    assert item["data"]["id_number"] == number[:6] + "********" + number[-4:]
+    assert item["data"]["tags"] == "独居老人、低保" and item["masked"] is True
+    assert worker_a.get(entry_url("population"), query_string={"q": "周"}).get_json()["items"] == []
+    r = worker_a.get(entry_url("population"), query_string={"data.sex": "女"})
+    assert r.status_code == 422
