@@ -123,7 +123,8 @@ def apply_one(
         # Without an id it cannot be stored for replays; nothing was applied either.
         given = raw if isinstance(raw, dict) else {}
         outcome = Outcome("rejected", id=record_ids(given.get("id")), errors=errors)
-        return outcome.as_dict(given.get("mutation_id"))
+        echoed = given.get("mutation_id")
+        return outcome.as_dict(None if echoed is None else str(echoed)[:64])
     session = ctx.session
     # The clock's lock first: pushes queue there, then on the record, never the other way.
     tracking.lock_clock(session)

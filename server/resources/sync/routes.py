@@ -42,7 +42,8 @@ class PushViews(MethodView):
     def post(self, data):
         """Push offline changes; each mutation is applied once, whatever the retries"""
         results = push.push(ctx(), data["device_id"], data["mutations"], allowed)
-        return {"results": results, "server_time": utcnow()}
+        # Plain JSON already (stored results are), like the pull: no schema dump of thousands.
+        return jsonify({"results": results, "server_time": utcnow()})
 
 
 @blp.route("/pull")
