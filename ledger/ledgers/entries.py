@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import String, cast, func, select, tuple_
+from sqlalchemy import String, cast, func, select
 
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
@@ -26,9 +26,8 @@ from ledger.ledgers.templates import get_template
 from ledger.registry.common import (
     check_version,
     client_id,
-    decode_cursor,
-    encode_cursor,
     grid_in_scope,
+    newest_first_page,
 )
 from ledger.registry.idnumber import mask_id_number, mask_phone
 from ledger.registry.models import Household, Person
@@ -331,18 +330,7 @@ def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
             query = query.where(column.as_string() == _filter_value(f, wanted))
     if errors:
         raise _invalid(errors)
-    if cursor:
-        created_at, record_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(LedgerEntry.created_at, LedgerEntry.id) < tuple_(created_at, record_id)
-        )
-    query = query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit + 1)
-    rows = list(ctx.session.scalars(query).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
+    return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor)
 
 
 def _all_fields(template: LedgerTemplate) -> list[dict]:

@@ -7,6 +7,8 @@ import json
 import re
 from datetime import datetime
 
+from sqlalchemy import tuple_
+
 from ledger.areas.models import Area
 from ledger.areas.operations import get_area_by_code
 from ledger.context import Ctx
@@ -68,6 +70,21 @@ def normalize_phone(raw: str) -> str:
 def encode_cursor(created_at: datetime, record_id: str) -> str:
     raw = json.dumps([created_at.isoformat(), record_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def newest_first_page(session, stmt, model, limit: int, cursor: str | None):
+    """Run a list query newest first, keyset-paginated on (created_at, id) so deep pages cost
+    the same as the first; returns (rows, next_cursor)."""
+    if cursor:
+        created_at, record_id = decode_cursor(cursor)
+        stmt = stmt.where(tuple_(model.created_at, model.id) < tuple_(created_at, record_id))
+    stmt = stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(stmt).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return rows, next_cursor
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:

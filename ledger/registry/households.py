@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
@@ -16,10 +16,9 @@ from ledger.db import atomic, new_uuid, utcnow
 from ledger.registry.common import (
     check_version,
     client_id,
-    decode_cursor,
-    encode_cursor,
     field_error,
     grid_in_scope,
+    newest_first_page,
 )
 from ledger.registry.errors import (
     DuplicateHouseholdNumber,
@@ -198,18 +197,7 @@ def list_households(
         stmt = stmt.where(Household.household_number == household_number.strip())
     if address:
         stmt = stmt.where(Household.address.contains(address.strip(), autoescape=True))
-    if cursor:
-        created_at, record_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            tuple_(Household.created_at, Household.id) < tuple_(created_at, record_id)
-        )
-    stmt = stmt.order_by(Household.created_at.desc(), Household.id.desc()).limit(limit + 1)
-    rows = list(ctx.session.scalars(stmt).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
+    return newest_first_page(ctx.session, stmt, Household, limit, cursor)
 
 
 def household_view(ctx: Ctx, household: Household, *, members: list[Person] | None = None):

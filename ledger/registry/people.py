@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ledger.accounts.models import User
@@ -20,10 +20,9 @@ from ledger.errors import InvalidInput
 from ledger.registry.common import (
     check_version,
     client_id,
-    decode_cursor,
-    encode_cursor,
     field_error,
     grid_in_scope,
+    newest_first_page,
     normalize_phone,
 )
 from ledger.registry.errors import (
@@ -317,16 +316,7 @@ def list_people(
         stmt = stmt.where(Person.phone_bidx == ctx.pii.blind_index(phone, field="phone"))
     if filters.household_id:
         stmt = stmt.where(Person.household_id == filters.household_id)
-    if cursor:
-        created_at, record_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(Person.created_at, Person.id) < tuple_(created_at, record_id))
-    stmt = stmt.order_by(Person.created_at.desc(), Person.id.desc()).limit(limit + 1)
-    rows = list(ctx.session.scalars(stmt).unique())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
+    return newest_first_page(ctx.session, stmt, Person, limit, cursor)
 
 
 def person_view(ctx: Ctx, person: Person, *, reveal: bool = False) -> dict[str, Any]:
