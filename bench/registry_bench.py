@@ -10,8 +10,6 @@ import os
 import platform
 import random
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from benchkit import free_port, group_cpu_seconds, start_gunicorn, stop_gunicorn, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -244,68 +243,6 @@ def bulk_load(app, grids: list[dict[str, Any]], people: int, rng: random.Random)
 # --- gunicorn --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-w",
-        str(WORKERS),
-        "--threads",
-        str(THREADS),
-        "-k",
-        "gthread",
-        "-b",
-        f"{HOST}:{port}",
-        "wsgi:app",
-    ]
-    log_file = log_path.open("ab")
-    try:
-        # A session of its own, so a last-resort kill reaches exactly its workers.
-        return subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        log_file.close()
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{tail}")
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn not healthy after {timeout:.0f}s")
-
-
 def login(base: str, username: str) -> str:
     r = requests.post(
         f"{base}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=30
@@ -326,26 +263,6 @@ def percentile(sorted_ms: list[float], q: float) -> float | None:
     lo = int(pos)
     hi = min(lo + 1, len(sorted_ms) - 1)
     return sorted_ms[lo] + (sorted_ms[hi] - sorted_ms[lo]) * (pos - lo)
-
-
-def group_cpu_seconds(pgid: int | None) -> float | None:
-    """User+system CPU of every live process in group ``pgid`` (gunicorn), from /proc."""
-    if pgid is None:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # the process went away
-            # After "pid (comm)": state ppid pgrp ... utime (14th field) stime (15th).
-            if int(fields[2]) == pgid:
-                total += int(fields[11]) + int(fields[12])
-    except OSError:
-        return None
-    return total / ticks
 
 
 def own_cpu_seconds() -> float:
@@ -587,7 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         base = f"http://{HOST}:{port}"
         gunicorn_log = data_dir / "gunicorn.log"
-        proc = start_gunicorn(env, port, gunicorn_log)
+        proc = start_gunicorn(
+            env, gunicorn_log, "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
+            "-b", f"{HOST}:{port}",
+        )  # fmt: skip
         wait_healthy(base, proc, gunicorn_log, timeout=90)
         log(f"gunicorn up on {base} ({WORKERS} workers x {THREADS} threads)")
         tokens = {g["code"]: login(base, g["user"]) for g in grids}

@@ -35,8 +35,6 @@ import platform
 import random
 import secrets
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -51,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from benchkit import free_port, group_cpu_seconds, start_gunicorn, stop_gunicorn, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -763,71 +762,6 @@ def bench_large_log(app, client, tree, area_id: int, args, rng, ids, pusher) -> 
 # --- 4. concurrent devices against gunicorn --------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    log_file = log_path.open("ab")
-    try:
-        # A session of its own, so a last-resort kill reaches exactly its workers.
-        return subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        log_file.close()
-
-
-def stop_gunicorn(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{tail}")
-        try:
-            if requests.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn not healthy after {timeout:.0f}s")
-
-
-def group_cpu_seconds(pgid: int) -> float | None:
-    """User+system CPU of every live process in group ``pgid`` (gunicorn), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:
-                total += int(fields[11]) + int(fields[12])
-    except OSError:
-        return None
-    return total / ticks
-
-
 class Recorder:
     """Every push request and every result the devices saw, shared by the client threads."""
 
@@ -1027,7 +961,7 @@ def bench_devices(app, tree, db_url: str, config: dict, data_dir: Path, args, id
         }
     )
     log_path = data_dir / "gunicorn.log"
-    proc = start_gunicorn(env, log_path)
+    proc = start_gunicorn(env, log_path, "-c", "gunicorn.conf.py")
     rec = Recorder()
     try:
         wait_healthy(base, proc, log_path, timeout=120)
