@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ledger.areas.models import Area
 from ledger.context import Ctx
 from ledger.registry import households as ops
 from ledger.registry.models import Household
 from sync.entities.common import convert, plain
-from sync.registry import SyncEntity, register
+from sync.registry import Snapshot, SyncEntity, register
 
 KINDS = {
     "household_number": "str",
@@ -52,12 +53,33 @@ def delete(ctx: Ctx, household: Household) -> None:
 
 
 def read(ctx: Ctx, household: Household) -> dict[str, Any]:
+    return _fields(household, household.area.code)
+
+
+def _fields(values: Any, area_code: str) -> dict[str, Any]:
+    """A household's sync fields, from a Household or a row of the households table."""
     return {
-        "household_number": household.household_number,
-        "household_type": household.household_type,
-        "head_person_id": household.head_person_id,
-        "address": plain(household.address),
-        "area": household.area.code,
+        "household_number": values.household_number,
+        "household_type": values.household_type,
+        "head_person_id": values.head_person_id,
+        "address": plain(values.address),
+        "area": area_code,
+    }
+
+
+def read_many(ctx: Ctx, ids: list[str]) -> dict[str, Snapshot]:
+    """Many households as devices receive them, read as rows (a pull page)."""
+    table = Household.__table__
+    query = (
+        select(table.c.id, table.c.household_number, table.c.household_type,
+               table.c.head_person_id, table.c.address, table.c.area_id, table.c.version,
+               Area.code.label("area_code"))
+        .join(Area, Area.id == table.c.area_id)
+        .where(table.c.id.in_(ids))
+    )  # fmt: skip
+    return {
+        row.id: Snapshot(row.area_id, row.version, _fields(row, row.area_code))
+        for row in ctx.session.execute(query)
     }
 
 
@@ -79,6 +101,7 @@ ENTITY = register(
         update=update,
         delete=delete,
         read=read,
+        read_many=read_many,
         changed=changed,
         write_permission="households.write",
         delete_permission="households.delete",
