@@ -5,7 +5,12 @@ from ledger.areas.models import Area
 from ledger.audit.models import AuditEntry
 from ledger.db import Base
 from ledger.files.models import FileRef, FileUpload, StoredFile
-from ledger.ledgers.models import LedgerEntry, LedgerTemplate, LedgerTemplateVersion
+from ledger.ledgers.models import (
+    LedgerEntry,
+    LedgerEntryKey,
+    LedgerTemplate,
+    LedgerTemplateVersion,
+)
 from ledger.registry.models import DocumentScan, Household, Person, PersonTag
 from server.auth.models import AuthSession, LoginFailure, RefreshToken
 from sync.models import (
@@ -31,6 +36,7 @@ __all__ = [
     "FileUpload",
     "Household",
     "LedgerEntry",
+    "LedgerEntryKey",
     "LedgerTemplate",
     "LedgerTemplateVersion",
     "LoginFailure",

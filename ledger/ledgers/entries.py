@@ -21,7 +21,7 @@ from ledger.db import atomic, new_uuid, utcnow
 from ledger.errors import InvalidInput
 from ledger.ledgers.errors import DuplicateEntryId, EntryInvalid, EntryNotFound, TemplateReadOnly
 from ledger.ledgers.fields import PERSONAL, SOURCES, validate_data
-from ledger.ledgers.models import LedgerEntry, LedgerTemplate
+from ledger.ledgers.models import LedgerEntry, LedgerEntryKey, LedgerTemplate
 from ledger.ledgers.templates import get_template
 from ledger.registry.common import (
     check_version,
@@ -113,6 +113,11 @@ def _store(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict[str, A
         if personal
         else None
     )
+    indexed = {k: _bidx(ctx, kinds[k], v) for k, v in personal.items()}
+    # Loading the old keys must not flush the half-stored entry: each flush is a version.
+    with ctx.session.no_autoflush:
+        kept = {k.key: k for k in entry.keys}
+    entry.keys = [_key_row(kept.get(k), k, bidx) for k, bidx in sorted(indexed.items())]
     entry.person_id = next((values.get(f["key"]) for f in fields if f["type"] == "person"
                             and values.get(f["key"])), None)  # fmt: skip
     entry.household_id = next((values.get(f["key"]) for f in fields if f["type"] == "household"
@@ -129,6 +134,17 @@ def _store(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict[str, A
                 if option["value"] in (value if isinstance(value, list) else [value]):
                     words.append(option["label"])
     entry.search_text = "\n".join(str(w) for w in words).lower() or None
+
+
+def _bidx(ctx: Ctx, kind: str, value: str) -> str:
+    # The register's own blind-index fields: one ID number finds a resident and their entries.
+    return ctx.pii.blind_index(value, field=kind)
+
+
+def _key_row(row: LedgerEntryKey | None, key: str, bidx: str) -> LedgerEntryKey:
+    row = row or LedgerEntryKey(key=key)
+    row.bidx = bidx
+    return row
 
 
 def entry_values(ctx: Ctx, entry: LedgerEntry) -> dict[str, Any]:
@@ -317,11 +333,18 @@ def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
     errors = {}
     for key, wanted in filters.values.items():
         f = kinds.get(key)
-        if f is None or f["type"] in PERSONAL or f["type"] in ("file", "photo", "location"):
+        if f is None or f["type"] in ("file", "photo", "location"):
             errors[key] = ["该字段不能用于筛选"]
             continue
         column = LedgerEntry.data[key]
-        if f["type"] == "multichoice":
+        if f["type"] in PERSONAL:
+            # Exact match on the blind index: the number itself is never stored in clear.
+            bidx = _bidx(ctx, f["type"], _filter_value(f, wanted))
+            found = select(LedgerEntryKey.entry_id).where(
+                LedgerEntryKey.key == key, LedgerEntryKey.bidx == bidx
+            )
+            query = query.where(LedgerEntry.id.in_(found))
+        elif f["type"] == "multichoice":
             value = _filter_value(f, wanted)
             query = query.where(cast(column, String).contains(json.dumps(value), autoescape=True))
         elif f["type"] in ("integer", "boolean"):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ledger.accounts.models import User
 from ledger.areas.models import Area
 from ledger.db import Base, utcnow
+from ledger.ledgers.models.entry_key import LedgerEntryKey
 
 
 class LedgerEntry(Base):
@@ -43,5 +44,8 @@ class LedgerEntry(Base):
 
     area: Mapped[Area] = relationship(lazy="joined")
     creator: Mapped[User | None] = relationship(lazy="joined")
+    keys: Mapped[list[LedgerEntryKey]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __mapper_args__ = {"version_id_col": version}

@@ -164,6 +164,12 @@ def test_personal_values_are_encrypted_at_rest_and_revealed_with_an_audit(
     with app.extensions["wangge_engine"].connect() as conn:
         row = conn.execute(text("SELECT data, personal_enc FROM ledger_entries")).one()
     assert number not in str(row.data) and number.encode() not in bytes(row.personal_enc)
+    # Found by the full number (or a phone) through its blind index, never by plaintext.
+    for query, found in ((number, 1), (number.lower(), 1), (id_number(), 0)):
+        r = staff.get(entry_url("rental_housing"), query_string={"data.landlord_id_number": query})
+        assert r.status_code == 200 and len(r.get_json()["items"]) == found
+    r = staff.get(entry_url("rental_housing"), query_string={"data.landlord_id_number": "123"})
+    assert r.status_code == 422
     r = staff.get(entry_url("rental_housing", entry["id"]), query_string={"reveal": 1})
     assert r.status_code == 200 and r.get_json()["data"]["landlord_id_number"] == number
     log = admin.get("/api/v1/audit", query_string={"action": "ledger.entry_reveal"}).get_json()
@@ -176,6 +182,10 @@ def test_personal_values_are_encrypted_at_rest_and_revealed_with_an_audit(
     dispatcher = make_user("dispatcher", tree["community"])
     r = dispatcher.get(entry_url("rental_housing", entry["id"]), query_string={"reveal": 1})
     assert r.status_code == 403
+    # The blind indexes go with the entry.
+    assert staff.delete(entry_url("rental_housing", entry["id"])).status_code == 204
+    with app.extensions["wangge_engine"].connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ledger_entry_keys")).scalar() == 0
 
 
 def test_edit_delete_and_scope(builtin_ledgers, worker_a, worker_b, staff, admin):
@@ -222,8 +232,11 @@ def test_lists_filter_by_area_date_value_and_text(builtin_ledgers, worker_a, wor
     assert situations(worker_a, **{"data.purpose": "日常走访"}) == ["一切正常", "屋顶漏水"]
     assert situations(worker_a, q="漏水") == ["屋顶漏水"]
     assert situations(worker_a, q="帮扶") == ["申请低保"]  # a choice's label is searchable
-    r = worker_a.get(entry_url("visit_log"), query_string={"data.id_number": "x", "colour": "1"})
+    r = worker_a.get(entry_url("visit_log"), query_string={"data.photos": "x", "colour": "1"})
     assert r.status_code == 422
+    assert set(r.get_json()["error"]["details"]["fields"]) == {"colour"}
+    r = worker_a.get(entry_url("visit_log"), query_string={"data.photos": "x"})
+    assert r.status_code == 422 and "photos" in r.get_json()["error"]["details"]["fields"]
     page = worker_a.get(entry_url("visit_log"), query_string={"limit": 2}).get_json()
     query = {"limit": 2, "cursor": page["next_cursor"]}
     rest = worker_a.get(entry_url("visit_log"), query_string=query).get_json()
