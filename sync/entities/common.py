@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
+from ledger.areas.models import Area
+from ledger.context import Ctx
 from ledger.registry.errors import RegistryInvalid
 
 
@@ -51,3 +55,16 @@ def plain(value: Any) -> Any:
     if value == []:
         return []
     return value
+
+
+def rows_with_area_code(ctx: Ctx, model: type, columns: list, ids: list[str]):
+    """Rows of ``model``'s table by id, with the code of their grid as ``area_code``: what a
+    pull page reads instead of ORM objects."""
+    table = model.__table__
+    query = (
+        select(*columns, table.c.id, table.c.area_id, table.c.version,
+               Area.code.label("area_code"))
+        .join(Area, Area.id == table.c.area_id)
+        .where(table.c.id.in_(ids))
+    )  # fmt: skip
+    return ctx.session.execute(query)

@@ -6,11 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.areas.models import Area
 from ledger.context import Ctx
 from ledger.registry import households as ops
 from ledger.registry.models import Household
-from sync.entities.common import convert, plain
+from sync.entities.common import convert, plain, rows_with_area_code
 from sync.registry import Snapshot, SyncEntity, register
 
 KINDS = {
@@ -70,16 +69,11 @@ def _fields(values: Any, area_code: str) -> dict[str, Any]:
 def read_many(ctx: Ctx, ids: list[str]) -> dict[str, Snapshot]:
     """Many households as devices receive them, read as rows (a pull page)."""
     table = Household.__table__
-    query = (
-        select(table.c.id, table.c.household_number, table.c.household_type,
-               table.c.head_person_id, table.c.address, table.c.area_id, table.c.version,
-               Area.code.label("area_code"))
-        .join(Area, Area.id == table.c.area_id)
-        .where(table.c.id.in_(ids))
-    )  # fmt: skip
+    columns = [table.c.household_number, table.c.household_type, table.c.head_person_id,
+               table.c.address]  # fmt: skip
     return {
         row.id: Snapshot(row.area_id, row.version, _fields(row, row.area_code))
-        for row in ctx.session.execute(query)
+        for row in rows_with_area_code(ctx, Household, columns, ids)
     }
 
 

@@ -6,13 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.areas.models import Area
 from ledger.context import Ctx
 from ledger.errors import InvalidInput
 from ledger.registry import people as ops
 from ledger.registry.idnumber import mask_id_number, mask_phone, parse_id_number
 from ledger.registry.models import Person
-from sync.entities.common import convert, plain
+from sync.entities.common import convert, plain, rows_with_area_code
 from sync.registry import Snapshot, SyncEntity, register
 
 KINDS = {
@@ -127,9 +126,9 @@ def _fields(ctx: Ctx, values: Any, area_code: str) -> dict[str, Any]:
 
 
 _READ_COLUMNS = (
-    "id", "name", "sex", "ethnicity", "birth_date", "id_number_enc", "phone_enc",
+    "name", "sex", "ethnicity", "birth_date", "id_number_enc", "phone_enc",
     "registered_address", "current_address", "residence_type", "tags", "household_id",
-    "relationship_to_head", "notes", "version", "area_id",
+    "relationship_to_head", "notes",
 )  # fmt: skip
 
 
@@ -138,14 +137,9 @@ def read_many(ctx: Ctx, ids: list[str]) -> dict[str, Snapshot]:
     table = Person.__table__
     columns = [table.c[name].label("tag_list" if name == "tags" else name)
                for name in _READ_COLUMNS]  # fmt: skip
-    query = (
-        select(*columns, Area.code.label("area_code"))
-        .join(Area, Area.id == table.c.area_id)
-        .where(table.c.id.in_(ids))
-    )
     return {
         row.id: Snapshot(row.area_id, row.version, _fields(ctx, row, row.area_code))
-        for row in ctx.session.execute(query)
+        for row in rows_with_area_code(ctx, Person, columns, ids)
     }
 
 

@@ -316,3 +316,23 @@ def test_population_ledger_is_the_register(builtin_ledgers, worker_a, worker_b, 
     assert worker_a.get(entry_url("population"), query_string={"q": "周"}).get_json()["items"] == []
     r = worker_a.get(entry_url("population"), query_string={"data.sex": "女"})
     assert r.status_code == 422
+
+
+def test_bad_requests_get_clear_errors(builtin_ledgers, client, worker_a, app):
+    r = client.get(URL)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "auth.required"
+    r = worker_a.post(entry_url("visit_log"), data="{not json",
+                      headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 400 and r.get_json()["error"]["message"]
+    r = worker_a.post(entry_url("visit_log"), json={"area": worker_a.area, "data": "走访"})
+    assert r.status_code == 422 and "data" in r.get_json()["error"]["details"]["fields"]
+    r = worker_a.post(entry_url("no_such_ledger"), json=visit(worker_a))
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "ledgers.not_found"
+    r = worker_a.post(entry_url("visit_log"), json=visit(worker_a, situation="很长" * 6000))
+    assert r.status_code == 422 and "situation" in r.get_json()["error"]["details"]["fields"]
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    r = worker_a.post(entry_url("visit_log"), data=b"x" * (limit + 1),
+                      headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_too_large"
+    r = worker_a.get(entry_url("visit_log", "not-an-id"))
+    assert r.status_code == 404
