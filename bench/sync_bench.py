@@ -1355,13 +1355,19 @@ def run_devices(args, secrets_config: dict[str, str], ids: IdNumbers, rng) -> di
         ok = True
         return result
     finally:
-        if app is not None:
-            app.extensions["wangge_engine"].dispose()
-        if args.keep or not ok:
-            log(f"kept {data_dir} and database {db.shown}")
-        else:
-            db.drop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+        close_run(app, db, data_dir, keep=args.keep or not ok)
+
+
+def close_run(app, db, data_dir: Path, *, keep: bool) -> None:
+    """Release the app's connections, then drop the run's database and files (or say where
+    they were kept: on request, or after a failure, to look at)."""
+    if app is not None:
+        app.extensions["wangge_engine"].dispose()
+    if keep:
+        log(f"kept {data_dir} and database {db.shown}")
+    else:
+        db.drop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1404,13 +1410,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         ok = True
     finally:
-        if app is not None:
-            app.extensions["wangge_engine"].dispose()
-        if args.keep or not ok:
-            log(f"kept {data_dir} and database {db.shown}")
-        else:
-            db.drop()
-            shutil.rmtree(data_dir, ignore_errors=True)
+        close_run(app, db, data_dir, keep=args.keep or not ok)
     if not (args.skip_devices or args.only_push):
         report["concurrency"] = run_devices(args, keys, ids, rng)
 

@@ -22,7 +22,7 @@ from ledger.errors import InvalidInput
 from ledger.ledgers.errors import DuplicateEntryId, EntryInvalid, EntryNotFound, TemplateReadOnly
 from ledger.ledgers.fields import PERSONAL, SOURCES, validate_data
 from ledger.ledgers.models import LedgerEntry, LedgerEntryKey, LedgerTemplate
-from ledger.ledgers.templates import get_template
+from ledger.ledgers.templates import all_fields, get_template
 from ledger.registry.common import (
     check_version,
     client_id,
@@ -329,7 +329,7 @@ def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
         query = query.where(
             LedgerEntry.search_text.contains(filters.q.strip().lower(), autoescape=True)
         )
-    kinds = {f["key"]: f for f in _all_fields(template)}
+    kinds = {f["key"]: f for f in all_fields(template)}
     errors = {}
     for key, wanted in filters.values.items():
         f = kinds.get(key)
@@ -354,12 +354,6 @@ def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
     if errors:
         raise _invalid(errors)
     return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor)
-
-
-def _all_fields(template: LedgerTemplate) -> list[dict]:
-    from ledger.ledgers.templates import all_fields
-
-    return all_fields(template)
 
 
 def _filter_value(f: dict, wanted: str) -> Any:
@@ -392,7 +386,7 @@ def summary(ctx: Ctx, code: str, area: str | None = None) -> dict[str, Any]:
         .order_by(Area.code)
     ).all()
     by_month: dict[str, list[dict[str, Any]]] = {}
-    for f in _all_fields(template):
+    for f in all_fields(template):
         if f["type"] not in ("date", "datetime"):
             continue
         month = func.substr(LedgerEntry.data[f["key"]].as_string(), 1, 7)
