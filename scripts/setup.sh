@@ -10,19 +10,19 @@ VENV="${WANGGE_VENV:-.venv}"
 # PaddleOCR brings 1.3 GB and its own OpenCV builds: it lives in a venv of its own.
 [ "$want" = "paddle" ] && VENV="${WANGGE_PADDLE_VENV:-.venv-paddle}"
 
-# System packages the tests need: fonts for the synthetic document generator, espeak-ng and
-# an AMR-WB encoder for the speech tests.
-if [ "$want" != "runtime" ]; then
-  missing=()
-  for pkg in $(cat ocr/synthetic/APT_PACKAGES speech/APT_PACKAGES); do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "== installing apt packages: ${missing[*]}"
-    SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+# System packages: a CJK font for PDF exports always; for the tests also fonts for the
+# synthetic document generator, espeak-ng and an AMR-WB encoder for speech, and redis-server.
+apt_lists="server/APT_PACKAGES"
+[ "$want" != "runtime" ] && apt_lists="$apt_lists ocr/synthetic/APT_PACKAGES speech/APT_PACKAGES tests/APT_PACKAGES"
+missing=()
+for pkg in $(grep -hv '^#' $apt_lists); do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing apt packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

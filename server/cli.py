@@ -1,4 +1,4 @@
-"""Flask CLI: init-db, user create, seed-demo, sync purge (speech commands are in speech_cli)."""
+"""Flask CLI: init-db, user create, seed-demo, sync purge (speech in speech_cli, worker in jobs)."""
 
 from __future__ import annotations
 
@@ -159,6 +159,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(sync_cli)
 
+    from server.jobs.worker import worker_command
     from server.speech_cli import speech_cli
+
+    app.cli.add_command(worker_command)
 
     app.cli.add_command(speech_cli)

@@ -44,6 +44,18 @@ class Settings:
     speech_max_seconds: int = 300
     # A live stream that sends nothing for this long is closed, freeing its worker thread.
     speech_idle_seconds: int = 30
+    # Background jobs (exports, imports) run on this many threads of each web process unless
+    # WANGGE_REDIS_URL sends them to queue workers.
+    job_threads: int = 1
+    # A job's process beats this often; four missed beats and the job is failed as lost.
+    job_heartbeat_seconds: float = 10.0
+    job_timeout_seconds: int = 3600
+    # Where the CJK font for PDF exports is; found among the usual system fonts if unset.
+    pdf_font: str | None = None
+
+    @property
+    def job_stale_seconds(self) -> float:
+        return self.job_heartbeat_seconds * 4
 
     @property
     def max_upload_bytes(self) -> int:
@@ -136,6 +148,10 @@ def load_settings(overrides: dict[str, Any] | None = None, env=None) -> Settings
         speech_preload=_flag(_lookup(overrides, env, "SPEECH_PRELOAD", "0")),
         speech_max_seconds=number("SPEECH_MAX_SECONDS", 300),
         speech_idle_seconds=number("SPEECH_IDLE_SECONDS", 30),
+        job_threads=max(1, number("JOB_THREADS", 1)),
+        job_heartbeat_seconds=float(_lookup(overrides, env, "JOB_HEARTBEAT_SECONDS", 10)),
+        job_timeout_seconds=number("JOB_TIMEOUT_SECONDS", 3600),
+        pdf_font=_lookup(overrides, env, "PDF_FONT"),
     )
 
 

@@ -5,6 +5,7 @@ from ledger.areas.models import Area
 from ledger.audit.models import AuditEntry
 from ledger.db import Base
 from ledger.files.models import FileRef, FileUpload, StoredFile
+from ledger.jobs.models import Job
 from ledger.ledgers.models import (
     LedgerEntry,
     LedgerEntryKey,
@@ -35,6 +36,7 @@ __all__ = [
     "FileRef",
     "FileUpload",
     "Household",
+    "Job",
     "LedgerEntry",
     "LedgerEntryKey",
     "LedgerTemplate",

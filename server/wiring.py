@@ -26,6 +26,9 @@ def init_services(app: Flask, settings: Settings) -> None:
         region_name=settings.s3_region,
     )
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+    from server.jobs.runners import init_runner
+
+    init_runner(app)
     if settings.ocr_preload:
         with app.app_context():
             ocr_engine()

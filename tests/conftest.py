@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from ledger.registry.idnumber import check_digit
 
-pytest_plugins = ["tests.plugins.s3"]
+pytest_plugins = ["tests.plugins.s3", "tests.plugins.redis"]
 
 TEST_PII_KEY = "0" * 63 + "1"
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, cast, func, select
 
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
@@ -309,15 +309,23 @@ def _register_page(ctx, template, filters: EntryFilter, limit, cursor):
 
 
 def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
-    """Newest first, keyset-paginated; filters by grid (or a subtree), the first date field,
-    any plain field's value, and text anywhere in the entry."""
+    """Newest first, keyset-paginated."""
+    query = entry_query(ctx, template, filters)
+    if query is None:
+        return [], None
+    return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor)
+
+
+def entry_query(ctx: Ctx, template: LedgerTemplate, filters: EntryFilter) -> Select | None:
+    """The entries a list or export shows: by grid (or a subtree), the first date field, any
+    plain field's value, and text anywhere in the entry. None if the area is out of scope."""
     query = select(LedgerEntry).where(
         LedgerEntry.template_id == template.id, ctx.scope.filter(LedgerEntry.area_id)
     )
     if filters.area:
         area = ctx.session.scalar(select(Area).where(Area.code == filters.area))
         if area is None or not ctx.scope.allows(area.id):
-            return template, [], None
+            return None
         subtree = select(Area.id).where(Area.path.startswith(area.path))
         query = query.where(LedgerEntry.area_id == area.id if area.level == "grid"
                             else LedgerEntry.area_id.in_(subtree))  # fmt: skip
@@ -353,7 +361,7 @@ def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
             query = query.where(column.as_string() == _filter_value(f, wanted))
     if errors:
         raise _invalid(errors)
-    return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor)
+    return query
 
 
 def _filter_value(f: dict, wanted: str) -> Any:

@@ -36,3 +36,8 @@ class EntryInvalid(InvalidInput):
 class DuplicateEntryId(Conflict):
     code = "ledgers.duplicate_id"
     message = "该记录编号已存在，请勿重复提交"
+
+
+class ExportInvalid(InvalidInput):
+    code = "ledgers.invalid_export"
+    message = "导出条件有误，请按提示修改"

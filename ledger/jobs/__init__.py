@@ -1,0 +1,1 @@
+"""Background jobs (exports, imports): their state in the database, visible to every process."""

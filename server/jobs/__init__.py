@@ -1,0 +1,1 @@
+"""Running background jobs: in this process by default, on a Redis queue when configured."""
