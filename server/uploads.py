@@ -28,7 +28,8 @@ def install_upload_limit(blp: Blueprint) -> None:
 
     @blp.before_request
     def _upload_limit():
-        if request.method != "POST":
+        # Only file uploads get the multipart slack; JSON bodies keep the plain limit.
+        if request.method != "POST" or request.mimetype != "multipart/form-data":
             return
         max_bytes = current_app.extensions["wangge_settings"].max_upload_bytes
         if (

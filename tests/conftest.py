@@ -253,3 +253,14 @@ def make_person(worker_a, id_number):
         return r.get_json()
 
     return _make
+
+
+@pytest.fixture
+def builtin_ledgers(app):
+    """The built-in ledgers, installed as init-db installs them."""
+    from ledger.ledgers.builtin import install_in
+
+    with app.extensions["wangge_sessionmaker"]() as session:
+        added = install_in(session)
+        session.commit()
+    return added

@@ -37,7 +37,7 @@ _MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 _TEXT_TYPES = frozenset({"text", "longtext", "choice", "multichoice"})
 
 
-def _writable(ctx: Ctx, code: str) -> LedgerTemplate:
+def writable_template(ctx: Ctx, code: str) -> LedgerTemplate:
     template = get_template(ctx, code)
     if template.kind != "entries":
         raise TemplateReadOnly(details={"code": code})
@@ -82,7 +82,7 @@ def _linked(ctx: Ctx, fields: list[dict], values: dict[str, Any]) -> dict[str, A
     return linked
 
 
-def _prefill(ctx: Ctx, fields: list[dict], values: dict, linked: dict, given: set) -> None:
+def prefill(ctx: Ctx, fields: list[dict], values: dict, linked: dict, given: set) -> None:
     """Fill empty fields that name a ``source`` from the linked resident or household."""
     views: dict[str, dict] = {}
     for f in fields:
@@ -181,7 +181,7 @@ def entry_view(ctx: Ctx, template: LedgerTemplate, entry: LedgerEntry, *,
 
 def create_entry(ctx: Ctx, code: str, body: dict[str, Any]) -> tuple[LedgerTemplate, LedgerEntry]:
     """Add an entry at the template's current version; the id may come from the device."""
-    template = _writable(ctx, code)
+    template = writable_template(ctx, code)
     record_id = client_id(body.get("id")) or new_uuid()
     if ctx.session.get(LedgerEntry, record_id) is not None:
         raise DuplicateEntryId(details={"existing_id": record_id})
@@ -197,10 +197,23 @@ def create_entry(ctx: Ctx, code: str, body: dict[str, Any]) -> tuple[LedgerTempl
     refs = _validated(ref_fields, {f["key"]: raw[f["key"]] for f in ref_fields if f["key"] in raw},
                       partial=True)  # fmt: skip
     values = dict(raw)
-    _prefill(ctx, fields, values, _linked(ctx, fields, refs), set(raw))
-    values = _validated(fields, values)
+    prefill(ctx, fields, values, _linked(ctx, fields, refs), set(raw))
+    entry = build_entry(ctx, template, area, _validated(fields, values), record_id)
+    with atomic(ctx.session, lambda: DuplicateEntryId(details={"existing_id": record_id})):
+        ctx.session.add(entry)
+    return template, entry
+
+
+def build_entry(
+    ctx: Ctx,
+    template: LedgerTemplate,
+    area: Area,
+    values: dict[str, Any],
+    entry_id: str | None = None,
+) -> LedgerEntry:
+    """A new entry at the template's current version from already validated values."""
     entry = LedgerEntry(
-        id=record_id,
+        id=entry_id or new_uuid(),
         template_id=template.id,
         template_version=template.version,
         area_id=area.id,
@@ -209,10 +222,8 @@ def create_entry(ctx: Ctx, code: str, body: dict[str, Any]) -> tuple[LedgerTempl
     )
     entry.area = area
     entry.created_at = entry.updated_at = utcnow()
-    _store(ctx, entry, fields, values)
-    with atomic(ctx.session, lambda: DuplicateEntryId(details={"existing_id": record_id})):
-        ctx.session.add(entry)
-    return template, entry
+    _store(ctx, entry, template.fields_of(), values)
+    return entry
 
 
 def get_entry(ctx: Ctx, code: str, entry_id: str) -> tuple[LedgerTemplate, LedgerEntry]:

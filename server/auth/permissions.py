@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ledgers.write": REGISTRY_EDITORS,
     "ledgers.delete": frozenset({"community_staff", "admin"}),
     "ledgers.export": frozenset({"community_staff", "admin"}),
+    # Importing a spreadsheet writes many entries at once: an office task, not a field one.
+    "ledgers.import": frozenset({"community_staff", "admin"}),
     "files.upload": ALL_ROLES,
     "files.read": ALL_ROLES,
     "speech.transcribe": ALL_ROLES,

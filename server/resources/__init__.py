@@ -13,6 +13,7 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from server.resources.files.routes import blp as files
     from server.resources.health.routes import blp as health
     from server.resources.households.routes import blp as households
+    from server.resources.jobs.imports import blp as imports
     from server.resources.jobs.routes import blp as exports
     from server.resources.ledgers import entries as _ledger_entries  # noqa: F401  (routes)
     from server.resources.ledgers.routes import blp as ledgers
@@ -23,8 +24,8 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from server.resources.sync.routes import blp as sync
     from server.resources.users.routes import blp as users
 
-    for blp in (health, auth, areas, users, people, households, ledgers, exports, files, ocr,
-                speech, sync, audit):  # fmt: skip
+    for blp in (health, auth, areas, users, people, households, ledgers, exports, imports,
+                files, ocr, speech, sync, audit):  # fmt: skip
         api.register_blueprint(blp)
     # The WebSocket is a plain Flask blueprint: OpenAPI cannot describe it (see the README).
     app.register_blueprint(speech_stream)

@@ -64,3 +64,21 @@ def s3_bucket(s3_server: str) -> Iterator[str]:
         for obj in page.get("Contents", []):
             client.delete_object(Bucket=name, Key=obj["Key"])
     client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture
+def s3_app(app, base_config, s3_server, s3_bucket, tmp_path):
+    """An app storing blobs in the test bucket; same database as the session app."""
+    from server import create_app
+
+    made = create_app(
+        {
+            **base_config,
+            "STORAGE": "s3",
+            "S3_BUCKET": s3_bucket,
+            "S3_ENDPOINT_URL": s3_server,
+            "DATA_DIR": str(tmp_path / "s3-data"),
+        }
+    )
+    yield made
+    made.extensions["wangge_engine"].dispose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import validate
 
 from ledger.ledgers.exports.operations import FORMATS
+from ledger.ledgers.imports.operations import MODES as IMPORT_MODES
 
 
 class ExportRequestSchema(ma.Schema):
@@ -70,5 +72,32 @@ class ExportJobSchema(JobSchema):
         metadata={
             "description": "完成后的下载地址：对象存储时为限时签名链接，"
             "本地存储时为需登录的下载接口"
+        },
+    )
+
+
+class ImportFormSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "Excel（.xlsx）或 CSV 文件"})
+
+
+class ImportQuerySchema(ma.Schema):
+    mode = ma.fields.String(
+        load_default="all_or_nothing",
+        validate=validate.OneOf(IMPORT_MODES),
+        metadata={"description": "all_or_nothing：有错则全部不导入；valid_rows：只导入无误的行"},
+    )
+    area = ma.fields.String(
+        load_default=None, metadata={"description": "表中没有“所属网格”列时，导入到此网格"}
+    )
+    dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "只检查，不导入"})
+
+
+class ImportJobSchema(JobSchema):
+    ledger = ma.fields.String()
+    report = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "逐行报告：total_rows、imported、rejected、errors（行号与字段）、"
+            "corrections（自动更正）、columns（表头映射）"
         },
     )

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.server.resources.test_exports import EXPORTS, LEDGERS, download
-from tests.server.resources.test_ledgers import builtin_ledgers, entry_url, visit  # noqa: F401
+from tests.server.resources.test_ledgers import entry_url, visit
 
 HEARTBEAT = 0.3
 
@@ -72,7 +72,7 @@ def test_a_queued_export_runs_on_a_worker_and_is_seen_from_any_process(
     start_worker,
     staff,
     worker_a,
-    builtin_ledgers,  # noqa: F811
+    builtin_ledgers,
 ):
     for day in ("2026-05-01", "2026-05-02", "2026-05-03"):
         body = visit(worker_a, visit_date=day)
@@ -99,7 +99,7 @@ def test_a_job_whose_worker_dies_is_failed_not_stuck(
     queue_app,
     start_worker,
     staff,
-    builtin_ledgers,  # noqa: F811
+    builtin_ledgers,
 ):
     from ledger.areas.scope import Scope
     from ledger.audit.operations import Actor

@@ -10,8 +10,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from tests.server.resources.test_files_s3 import s3_app  # noqa: F401
-from tests.server.resources.test_ledgers import builtin_ledgers, entry_url, visit  # noqa: F401
+from tests.server.resources.test_ledgers import entry_url, visit
 
 LEDGERS = "/api/v1/ledgers"
 EXPORTS = "/api/v1/exports"
@@ -51,7 +50,7 @@ def download(user, job) -> bytes:
 
 
 @pytest.fixture
-def visits(builtin_ledgers, worker_a, worker_b, make_person, id_number):  # noqa: F811
+def visits(builtin_ledgers, worker_a, worker_b, make_person, id_number):
     """Five visits in grid A (one linked to a resident) and one in grid B."""
     number = id_number()
     person = make_person(name="赵大爷", id_number=number, phone="13900001234")
@@ -223,7 +222,7 @@ def test_the_population_ledger_exports_the_register(staff, visits):
     assert r.status_code == 422
 
 
-def test_old_template_fields_can_be_exported(admin, staff, builtin_ledgers):  # noqa: F811
+def test_old_template_fields_can_be_exported(admin, staff, builtin_ledgers):
     fields = [
         {"key": "when", "label": "日期", "type": "date", "required": True},
         {"key": "note", "label": "说明", "type": "text"},
@@ -245,7 +244,7 @@ def test_old_template_fields_can_be_exported(admin, staff, builtin_ledgers):  # 
     assert rows[0][2:4] == ["日期", "说明"] and rows[1][2:4] == ["2026-05-01", "旧"]
 
 
-def test_on_object_storage_the_download_url_is_presigned(s3_app, staff, visits):  # noqa: F811
+def test_on_object_storage_the_download_url_is_presigned(s3_app, staff, visits):
     import requests
 
     from tests.server.resources.test_files_s3 import on

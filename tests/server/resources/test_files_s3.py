@@ -15,24 +15,6 @@ URL = "/api/v1/files"
 
 
 @pytest.fixture
-def s3_app(app, base_config, s3_server, s3_bucket, tmp_path):
-    """An app storing blobs in the test bucket; same database as the session app."""
-    from server import create_app
-
-    made = create_app(
-        {
-            **base_config,
-            "STORAGE": "s3",
-            "S3_BUCKET": s3_bucket,
-            "S3_ENDPOINT_URL": s3_server,
-            "DATA_DIR": str(tmp_path / "s3-data"),
-        }
-    )
-    yield made
-    made.extensions["wangge_engine"].dispose()
-
-
-@pytest.fixture
 def bucket(s3_server, s3_bucket):
     return boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1"), s3_bucket
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 URL = "/api/v1/ledgers"
 
 ELDERLY = {
@@ -16,17 +14,6 @@ ELDERLY = {
         {"key": "health", "label": "身体状况", "type": "choice", "options": ["良好", "一般", "差"]},
     ],
 }
-
-
-@pytest.fixture
-def builtin_ledgers(app):
-    """The built-in ledgers, installed as init-db installs them."""
-    from ledger.ledgers.builtin import install_in
-
-    with app.extensions["wangge_sessionmaker"]() as session:
-        added = install_in(session)
-        session.commit()
-    return added
 
 
 def test_builtin_ledgers_are_listed_for_everyone(builtin_ledgers, worker_a):

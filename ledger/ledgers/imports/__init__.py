@@ -1,0 +1,1 @@
+"""Reading ledger entries from spreadsheets clerks fill in by hand (xlsx and CSV)."""

@@ -1,0 +1,68 @@
+"""Import jobs: upload a spreadsheet into a ledger, then read the row-by-row report."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ledger.ledgers.imports.operations import start_import
+from server.auth.permissions import require
+from server.jobs.runners import runner
+from server.resources.jobs.routes import load_job
+from server.resources.jobs.schemas import (
+    ImportFormSchema,
+    ImportJobSchema,
+    ImportQuerySchema,
+    JobStartedSchema,
+)
+from server.resources.ledgers.routes import blp as ledgers_blp
+from server.uploads import ingest_upload, install_upload_limit
+from server.wiring import ctx
+
+blp = Blueprint(
+    "imports", __name__, url_prefix="/api/v1/imports", description="台账导入任务：进度与逐行报告"
+)
+install_upload_limit(ledgers_blp)
+
+
+@ledgers_blp.route("/<string:code>/imports")
+class ImportsViews(MethodView):
+    @require("ledgers.import")
+    @ledgers_blp.arguments(ImportQuerySchema, location="query")
+    @ledgers_blp.arguments(ImportFormSchema, location="files")
+    @ledgers_blp.response(202, JobStartedSchema)
+    def post(self, args, _form, code):
+        """Import an xlsx or csv into a ledger in the background (all rows or only valid ones)"""
+        c = ctx()
+        part, upload = ingest_upload("file")
+        with upload:
+            c.blobs.put_file(upload.path, upload.sha256, "application/octet-stream")
+        run = runner(current_app)
+        job = start_import(
+            c,
+            code,
+            file_sha256=upload.sha256,
+            filename=part.filename,
+            mode=args["mode"],
+            area=args["area"],
+            dry_run=args["dry_run"],
+            runner=run.label(),
+        )
+        c.session.commit()
+        run.submit(job.id)
+        return {"id": job.id, "status": job.status}
+
+
+@blp.route("/<string:job_id>")
+class ImportByIdViews(MethodView):
+    @require("ledgers.import")
+    @blp.response(200, ImportJobSchema)
+    def get(self, job_id):
+        """An import's status, progress and report"""
+        job = load_job(job_id, "ledger_import")
+        from ledger.jobs.operations import job_view
+
+        view = job_view(job)
+        view.update(ledger=job.params.get("ledger"), report=job.result)
+        return view

@@ -1,0 +1,1 @@
+"""Tests for importing ledger entries from spreadsheets."""
