@@ -42,7 +42,9 @@ class Output:
 @dataclass
 class JobRun:
     """One execution of a job. ``read_session`` never takes SQLite's write lock, so a long
-    export does not block field workers' syncs; ``write_session`` commits when its block ends."""
+    export does not block field workers' syncs; ``write_session`` commits when its block ends.
+    ``report`` writes progress in a transaction of its own: on SQLite it is skipped while the
+    same thread holds a write session (the one writer would wait for itself)."""
 
     job_id: str
     kind: str

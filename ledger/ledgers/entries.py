@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta, timezone
 from typing import Any
 
 import marshmallow as ma
@@ -34,6 +34,10 @@ from ledger.registry.models import Household, Person
 from ledger.registry.people import person_view
 
 _MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+# Offices keep ledgers on Beijing time (no daylight saving).
+CHINA = timezone(timedelta(hours=8))
+# Lists page on the ledger's date, then the moment of entry.
+PAGE_KEYS = ("entry_date", "created_at", "id")
 _TEXT_TYPES = frozenset({"text", "longtext", "choice", "multichoice"})
 
 
@@ -123,7 +127,8 @@ def _store(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict[str, A
     entry.household_id = next((values.get(f["key"]) for f in fields if f["type"] == "household"
                                and values.get(f["key"])), None)  # fmt: skip
     first_date = next((values.get(f["key"]) for f in fields if f["type"] == "date"), None)
-    entry.entry_date = date.fromisoformat(first_date) if first_date else None
+    entry.entry_date = (date.fromisoformat(first_date) if first_date
+                        else entry.created_at.astimezone(CHINA).date())  # fmt: skip
     words = []
     for f in fields:
         value = values.get(f["key"])
@@ -324,7 +329,7 @@ def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
     query = entry_query(ctx, template, filters)
     if query is None:
         return [], None
-    return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor)
+    return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor, PAGE_KEYS)
 
 
 def entry_query(ctx: Ctx, template: LedgerTemplate, filters: EntryFilter) -> Select | None:

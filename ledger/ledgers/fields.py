@@ -347,14 +347,16 @@ def entry_schema(fields: list[dict[str, Any]]) -> ma.Schema:
     return _EntrySchema.from_dict(declared, name="LedgerEntryData")()
 
 
-def validate_data(fields: list[dict[str, Any]], data: Any, *, partial: bool = False) -> dict:
+def validate_data(fields: list[dict[str, Any]], data: Any, *, partial: bool = False,
+                  schema: ma.Schema | None = None) -> dict:  # fmt: skip
     """Validated, normalised values; raises ma.ValidationError with per-field messages.
 
     ``partial``: only the keys given (an edit); a required field may still not be emptied.
+    ``schema``: ``entry_schema(fields)`` built once by callers validating many rows.
     """
     if not isinstance(data, dict):
         raise ma.ValidationError({"data": ["应为对象"]})
-    schema = entry_schema(fields)
+    schema = schema or entry_schema(fields)
     loaded = schema.load(data, partial=partial)
     if not partial:
         for f in fields:

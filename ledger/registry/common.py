@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import tuple_
 
@@ -67,30 +68,39 @@ def normalize_phone(raw: str) -> str:
     return m.group(1)
 
 
-def encode_cursor(created_at: datetime, record_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), record_id]).encode()
+def encode_cursor(*values: date | datetime | str) -> str:
+    raw = json.dumps([v if isinstance(v, str) else v.isoformat() for v in values]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def newest_first_page(session, stmt, model, limit: int, cursor: str | None):
-    """Run a list query newest first, keyset-paginated on (created_at, id) so deep pages cost
-    the same as the first; returns (rows, next_cursor)."""
+_KEY_TYPES: dict[str, type] = {"created_at": datetime, "entry_date": date}
+
+
+def newest_first_page(session, stmt, model, limit: int, cursor: str | None,
+                      keys: tuple[str, ...] = ("created_at", "id")):  # fmt: skip
+    """Run a list query newest first, keyset-paginated on ``keys`` (the last one unique) so
+    deep pages cost the same as the first; returns (rows, next_cursor)."""
+    columns = [getattr(model, k) for k in keys]
     if cursor:
-        created_at, record_id = decode_cursor(cursor)
-        stmt = stmt.where(tuple_(model.created_at, model.id) < tuple_(created_at, record_id))
-    stmt = stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+        after = decode_cursor(cursor, [_KEY_TYPES.get(k, str) for k in keys])
+        stmt = stmt.where(tuple_(*columns) < tuple_(*after))
+    stmt = stmt.order_by(*(c.desc() for c in columns)).limit(limit + 1)
     rows = list(session.scalars(stmt).unique())
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+        next_cursor = encode_cursor(*(getattr(rows[-1], k) for k in keys))
     return rows, next_cursor
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, types: list[type] | None = None) -> list[Any]:
+    types = types or [datetime, str]
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, record_id = json.loads(raw)
-        return datetime.fromisoformat(stamp), str(record_id)
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError("cursor shape")
+        return [t.fromisoformat(v) if t in (date, datetime) else str(v)
+                for t, v in zip(types, values, strict=True)]  # fmt: skip
     except (ValueError, TypeError):
         raise field_error("cursor", "分页游标无效，请从第一页重新加载") from None

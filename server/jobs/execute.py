@@ -29,10 +29,15 @@ def runner_name(kind: str) -> str:
     return f"{kind}:{socket.gethostname()}:{os.getpid()}"
 
 
+_writing = threading.local()
+
+
 @contextlib.contextmanager
 def _session(app: Flask, *, write: bool) -> Iterator[Session]:
     token = write_intent.set(write)
     session = app.extensions["wangge_sessionmaker"]()
+    outer = getattr(_writing, "depth", 0)
+    _writing.depth = outer + (1 if write else 0)
     try:
         yield session
         if write:
@@ -42,6 +47,7 @@ def _session(app: Flask, *, write: bool) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        _writing.depth = outer
         write_intent.reset(token)
 
 
@@ -102,6 +108,8 @@ class _Progress:
     def __call__(self, progress: float, rows: int) -> None:
         now = time.monotonic()
         if now - self.last < 0.5:
+            return
+        if getattr(_writing, "depth", 0) and self.app.extensions["wangge_settings"].is_sqlite:
             return
         self.last = now
         with _session(self.app, write=True) as session:

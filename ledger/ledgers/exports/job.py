@@ -59,7 +59,9 @@ def run_export(run: JobRun) -> None:
             made_on=date.today(),
             labels=params.get("labels", True),
         )
-        shown = Shown(labels=sheet.labels, reveal=params.get("reveal", False))
+        shown = Shown(
+            labels=sheet.labels, reveal=params.get("reveal", False), text_dates=fmt != "xlsx"
+        )
         if template.kind == "registry":
             total = None
             rows = register_rows(ctx, filters, columns, shown)

@@ -17,7 +17,7 @@ from ledger.files.models import StoredFile
 from ledger.jobs.errors import JobFailed
 from ledger.jobs.run import JobRun
 from ledger.ledgers.entries import build_entry, prefill, writable_template
-from ledger.ledgers.fields import validate_data
+from ledger.ledgers.fields import entry_schema, validate_data
 from ledger.ledgers.imports.corrections import correct
 from ledger.ledgers.imports.headers import match_headers
 from ledger.ledgers.imports.reader import read_table
@@ -124,6 +124,7 @@ def _check(run: JobRun, ctx: Ctx, path) -> Plan:
                 run.report(0.1, len(rows))
     run.report(0.4, len(rows))
     linked = _link(ctx, fields, rows)
+    schema = entry_schema(fields)
     for number, area_id, values, problems in rows:
         person = linked.get(number)
         if person is not None:
@@ -133,7 +134,7 @@ def _check(run: JobRun, ctx: Ctx, path) -> Plan:
                 values[person_key] = person.id
             prefill(ctx, fields, values, {"person": person}, given)
         try:
-            checked = validate_data(fields, values)
+            checked = validate_data(fields, values, schema=schema)
         except ma.ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {"data": exc.messages}
             problems.update(messages)
@@ -225,7 +226,6 @@ def _write(run: JobRun, ctx: Ctx, plan: Plan) -> int:
             )
             ctx.session.flush()
             written += len(batch)
-            run.report(0.6 + 0.4 * written / len(plan.valid), written)
     audit.record(
         ctx.session,
         ctx.actor,

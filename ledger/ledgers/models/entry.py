@@ -16,14 +16,22 @@ from ledger.ledgers.models.entry_key import LedgerEntryKey
 
 class LedgerEntry(Base):
     """An entry. ``data`` holds the plain values; ID numbers and phones live only in
-    ``personal_enc`` (encrypted JSON). ``entry_date`` copies the template's first date field
-    so date ranges and monthly counts use an index."""
+    ``personal_enc`` (encrypted JSON). ``entry_date`` is the entry's date in the ledger: the
+    template's first date field, else the day it was entered (Beijing time). Lists run
+    newest first on it, like the paper ledger read backwards, and date ranges use it."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        Index("ix_ledger_entries_template_created", "template_id", "created_at", "id"),
-        Index("ix_ledger_entries_template_area", "template_id", "area_id", "created_at", "id"),
-        Index("ix_ledger_entries_template_date", "template_id", "entry_date"),
+        # Lists filter by ledger (and grid) and page on (entry_date, created_at, id).
+        Index("ix_ledger_entries_template_dated", "template_id", "entry_date", "created_at", "id"),
+        Index(
+            "ix_ledger_entries_template_area_dated",
+            "template_id",
+            "area_id",
+            "entry_date",
+            "created_at",
+            "id",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
