@@ -231,6 +231,39 @@ def test_lists_filter_by_area_date_value_and_text(builtin_ledgers, worker_a, wor
     assert rest["next_cursor"] is None
 
 
+def test_lists_run_newest_first_by_the_ledgers_own_date(builtin_ledgers, admin, worker_a):
+    # Typed in any order, listed like the paper ledger read backwards: by the visit's date.
+    for day, text in [("2026-11-05", "二"), ("2026-11-20", "三"), ("2026-10-02", "一"),
+                      ("2026-11-05", "二补")]:  # fmt: skip
+        body = visit(worker_a, visit_date=day, situation=text)
+        assert worker_a.post(entry_url("visit_log"), json=body).status_code == 201
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = worker_a.get(entry_url("visit_log"), query_string=query).get_json()
+        seen += [e["data"]["situation"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    # Same day: the later entry first.
+    assert seen == ["三", "二补", "二", "一"]
+    r = worker_a.get(entry_url("visit_log"), query_string={"cursor": "bm90LWEtY3Vyc29y"})
+    assert r.status_code == 422 and "cursor" in r.get_json()["error"]["details"]["fields"]
+
+    # A ledger without a date field is dated by the day of entry, so date ranges still work.
+    fields = [{"key": "note", "label": "事项", "type": "text", "required": True}]
+    assert admin.post(URL, json={"code": "notes", "name": "事项台账",
+                                 "fields": fields}).status_code == 201  # fmt: skip
+    body = {"area": worker_a.area, "data": {"note": "楼道灯坏"}}
+    assert worker_a.post(entry_url("notes"), json=body).status_code == 201
+    from datetime import UTC, datetime, timedelta
+
+    today = (datetime.now(UTC) + timedelta(hours=8)).date().isoformat()
+    for query, found in (({"date_from": today}, 1), ({"date_to": "2020-01-01"}, 0)):
+        r = worker_a.get(entry_url("notes"), query_string=query)
+        assert len(r.get_json()["items"]) == found
+
+
 def test_old_entries_keep_their_template_version(builtin_ledgers, admin, worker_a):
     admin.post(URL, json=ELDERLY)
     person_free = [f for f in ELDERLY["fields"] if f["type"] != "person" and "source" not in f]
