@@ -17,14 +17,63 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 VISITS = [
-    ("2026-11-03", "王秀英", "宝石一路8号2单元301", "日常走访", "独居老人，身体状况良好，生活能够自理；提醒冬季用电用气安全", "李明"),
-    ("2026-11-05", "张建国", "宝石二路15号1单元102", "困难帮扶", "低保户，儿子在外务工，反映冬季取暖困难，已登记申请临时救助", "李明"),
-    ("2026-11-06", "刘桂兰", "宝石一路22号3单元502", "安全检查", "家中燃气软管老化，已告知住户并联系燃气公司上门更换", "王芳"),
-    ("2026-11-10", "陈志强", "保俶路40号", "政策宣传", "讲解城乡居民医保缴费政策，住户表示本月内完成缴费", "王芳"),
-    ("2026-11-12", "赵淑珍", "宝石二路3号1单元201", "矛盾调解", "与楼上住户因漏水产生矛盾，现场协调物业维修，双方达成谅解", "李明"),
-    ("2026-11-18", "孙海燕", "宝石一路8号1单元602", "信息采集", "新迁入住户，已采集家庭成员信息并登记", "王芳"),
-    ("2026-11-20", "周德明", "宝石三路6号", "日常走访", "退役军人，近期身体欠佳，已联系社区医生上门随访", "李明"),
-]  # fmt: skip
+    (
+        "2026-11-03",
+        "王秀英",
+        "宝石一路8号2单元301",
+        "日常走访",
+        "独居老人，身体状况良好，生活能够自理；提醒冬季用电用气安全",
+        "李明",
+    ),
+    (
+        "2026-11-05",
+        "张建国",
+        "宝石二路15号1单元102",
+        "困难帮扶",
+        "低保户，儿子在外务工，反映冬季取暖困难，已登记申请临时救助",
+        "李明",
+    ),
+    (
+        "2026-11-06",
+        "刘桂兰",
+        "宝石一路22号3单元502",
+        "安全检查",
+        "家中燃气软管老化，已告知住户并联系燃气公司上门更换",
+        "王芳",
+    ),
+    (
+        "2026-11-10",
+        "陈志强",
+        "保俶路40号",
+        "政策宣传",
+        "讲解城乡居民医保缴费政策，住户表示本月内完成缴费",
+        "王芳",
+    ),
+    (
+        "2026-11-12",
+        "赵淑珍",
+        "宝石二路3号1单元201",
+        "矛盾调解",
+        "与楼上住户因漏水产生矛盾，现场协调物业维修，双方达成谅解",
+        "李明",
+    ),
+    (
+        "2026-11-18",
+        "孙海燕",
+        "宝石一路8号1单元602",
+        "信息采集",
+        "新迁入住户，已采集家庭成员信息并登记",
+        "王芳",
+    ),
+    (
+        "2026-11-20",
+        "周德明",
+        "宝石三路6号",
+        "日常走访",
+        "退役军人，近期身体欠佳，已联系社区医生上门随访",
+        "李明",
+    ),
+]
 
 
 def main() -> int:
@@ -41,9 +90,9 @@ def main() -> int:
     from ledger.accounts.models import User
     from ledger.audit.operations import Actor
     from ledger.context import Ctx
+    from ledger.jobs.models import Job
     from ledger.ledgers.entries import create_entry
     from ledger.ledgers.exports.operations import start_export
-    from ledger.jobs.models import Job
     from server import create_app
     from server.auth.service import scope_for
     from server.jobs.execute import run_job
@@ -67,7 +116,10 @@ def main() -> int:
         with app.extensions["wangge_sessionmaker"]() as session:
             job = session.get(Job, job_id)
             out = HERE / f"visit_log.{fmt}"
-            with app.extensions["wangge_blobs"].open(job.file_sha256) as src, open(out, "wb") as dst:
+            with (
+                app.extensions["wangge_blobs"].open(job.file_sha256) as src,
+                open(out, "wb") as dst,
+            ):
                 shutil.copyfileobj(src, dst)
             made[fmt] = out
 

@@ -62,6 +62,17 @@ def width_of(column: Column) -> float:
     return max(base, len(column.label) * 2 + 2)
 
 
+def pdf_width(column: Column) -> float:
+    """Relative PDF column widths: dates on one line, long text narrower than on screen."""
+    if column.type == "date":
+        return 16
+    if column.type == "datetime":
+        return 24
+    if column.type == "longtext":
+        return 32
+    return width_of(column) + (1 if column.key == "seq" else 0)
+
+
 def _safe_text(value: str) -> str:
     return "'" + value if value[:1] in _FORMULA_START else value
 
@@ -96,12 +107,17 @@ def write_xlsx(path: Path, sheet: Sheet, rows: Iterable[list[Any]], progress: Pr
         with open(body, "w", encoding="utf-8") as out:
             cells = [_cell_writer(c, styles[i]) for i, c in enumerate(sheet.columns)]
             refs = [xl_col_to_name(i) for i in range(len(cells))]
+            wrapped = [(i, width_of(c) - 1) for i, c in enumerate(sheet.columns)
+                       if _format_kind(c) == "text"]  # fmt: skip
             chunk: list[str] = []
             for r, row in enumerate(rows, start=4):
                 line = "".join(
                     w(f"{ref}{r}", v) for w, ref, v in zip(cells, refs, row, strict=True)
                 )
-                chunk.append(f'<row r="{r}">{line}</row>')
+                lines = _lines(row, wrapped)
+                # Spreadsheets do not grow rows for wrapped text on opening; say how tall.
+                height = f' ht="{lines * _LINE_PT + 3:g}" customHeight="1"' if lines > 1 else ""
+                chunk.append(f'<row r="{r}"{height}>{line}</row>')
                 count += 1
                 if count % 1000 == 0:
                     out.write("".join(chunk))
@@ -116,6 +132,23 @@ def write_xlsx(path: Path, sheet: Sheet, rows: Iterable[list[Any]], progress: Pr
 
 
 _SAMPLE = "wangge-sample-cell"
+# Line height of 10-point CJK text in points, with room for the cell's padding.
+_LINE_PT = 14.5
+
+
+def _lines(row: list[Any], wrapped: list[tuple[int, float]]) -> int:
+    """How many lines the row's tallest wrapped cell takes (a CJK glyph is two units)."""
+    most = 1
+    for i, width in wrapped:
+        value = row[i]
+        if type(value) is not str or len(value) * 2 <= width:
+            continue
+        lines = 0
+        for part in value.split("\n"):
+            units = len(part) + sum(1 for ch in part if ch > "\u2e7f")
+            lines += max(1, -(-units // int(width)))
+        most = max(most, lines)
+    return min(most, 15)
 
 
 def _form(path: Path, sheet: Sheet) -> list[str]:
@@ -344,7 +377,7 @@ def write_pdf(
         new_y="NEXT",
     )
     pdf.set_font("cjk", size=8)
-    widths = [width_of(c) for c in sheet.columns]
+    widths = [pdf_width(c) for c in sheet.columns]
     count = 0
     heading = FontFace(emphasis="", fill_color=(242, 242, 242))
     align = tuple("LEFT" if _format_kind(c) == "text" else "CENTER" for c in sheet.columns)
