@@ -129,36 +129,36 @@ def init_db(app: Flask, engine: Engine) -> None:
 
 
 @contextmanager
-def read_session() -> Iterator[Session]:
-    """A short read-only session, so checks before a write do not hold SQLite's write lock."""
-    from flask import current_app
-
-    token = write_intent.set(False)
-    session = current_app.extensions["wangge_sessionmaker"]()
+def app_session(app: Flask, *, write: bool) -> Iterator[Session]:
+    """A session of its own outside any request's: a write one commits when the block
+    succeeds; a read one never takes SQLite's write lock."""
+    token = write_intent.set(write)
+    session = app.extensions["wangge_sessionmaker"]()
     try:
         yield session
-    finally:
-        session.close()
-        write_intent.reset(token)
-
-
-@contextmanager
-def write_session() -> Iterator[Session]:
-    """A session of its own that commits when the block succeeds, for writes that must land
-    before the request ends (a WebSocket's evidence file is committed before its final reply)."""
-    from flask import current_app
-
-    token = write_intent.set(True)
-    session = current_app.extensions["wangge_sessionmaker"]()
-    try:
-        yield session
-        session.commit()
+        if write:
+            session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
         write_intent.reset(token)
+
+
+def read_session():
+    """A short read-only session, so checks before a write do not hold SQLite's write lock."""
+    from flask import current_app
+
+    return app_session(current_app, write=False)
+
+
+def write_session():
+    """A session of its own that commits when the block succeeds, for writes that must land
+    before the request ends (a WebSocket's evidence file is committed before its final reply)."""
+    from flask import current_app
+
+    return app_session(current_app, write=True)
 
 
 def get_session() -> Session:

@@ -20,7 +20,7 @@ from ledger.errors import LedgerError
 from ledger.jobs import operations as jobs
 from ledger.jobs.errors import CRASHED
 from ledger.jobs.run import JobRun, handler_for
-from server.db import write_intent
+from server.db import app_session
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +34,14 @@ _writing = threading.local()
 
 @contextlib.contextmanager
 def _session(app: Flask, *, write: bool) -> Iterator[Session]:
-    token = write_intent.set(write)
-    session = app.extensions["wangge_sessionmaker"]()
+    # Counts the write sessions this thread holds, for the progress reporter.
     outer = getattr(_writing, "depth", 0)
     _writing.depth = outer + (1 if write else 0)
     try:
-        yield session
-        if write:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with app_session(app, write=write) as session:
+            yield session
     finally:
-        session.close()
         _writing.depth = outer
-        write_intent.reset(token)
 
 
 class Heartbeat:

@@ -20,11 +20,11 @@ def start(user, code="visit_log", **body):
     return user.post(f"{LEDGERS}/{code}/exports", json={"format": "xlsx", **body})
 
 
-def wait(user, job_id, timeout=60):
+def wait(user, job_id, timeout=60, jobs=EXPORTS):
     """Poll like the web console does until the job ends."""
     deadline = time.monotonic() + timeout
     while True:
-        r = user.get(f"{EXPORTS}/{job_id}")
+        r = user.get(f"{jobs}/{job_id}")
         assert r.status_code == 200, r.get_json()
         job = r.get_json()
         if job["status"] in ("done", "failed") or time.monotonic() > deadline:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 from datetime import datetime
 
 import xlsxwriter
 
-from tests.server.resources.test_exports import export
+from tests.server.resources.test_exports import export, wait
 from tests.server.resources.test_ledgers import entry_url, visit
 
 LEDGERS = "/api/v1/ledgers"
@@ -43,21 +42,10 @@ def upload(user, code, data: bytes, name="台账.xlsx", **query):
                      content_type="multipart/form-data")  # fmt: skip
 
 
-def wait(user, job_id, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        r = user.get(f"{IMPORTS}/{job_id}")
-        assert r.status_code == 200, r.get_json()
-        job = r.get_json()
-        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
-
-
 def run_import(user, code, data, **query):
     r = upload(user, code, data, **query)
     assert r.status_code == 202, r.get_json()
-    return wait(user, r.get_json()["id"])
+    return wait(user, r.get_json()["id"], jobs=IMPORTS)
 
 
 HEADER = ["序号", "所属网格", "房屋地址", "房东姓名", "身份证号码", "联系电话", "租住人数",
