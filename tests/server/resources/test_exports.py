@@ -107,6 +107,18 @@ def test_xlsx_reads_like_the_paper_form(staff, visits):
     assert ws.cell(row=3, column=1).border.left.style == "thin"
 
 
+def test_xlsx_rows_are_as_tall_as_their_wrapped_text(staff, worker_a, builtin_ledgers):
+    long = "老人独自居住，身体状况良好，生活能够自理，已提醒注意用电用气安全；" * 3
+    for text in ("一切正常", long, "第一行\n第二行\n第三行"):
+        body = visit(worker_a, situation=text)
+        assert worker_a.post(entry_url("visit_log"), json=body).status_code == 201
+    ws = openpyxl.load_workbook(io.BytesIO(download(staff, export(staff)))).active
+    heights = {ws.cell(row=r, column=8).value: ws.row_dimensions[r].height for r in (4, 5, 6)}
+    # The short row is only as tall as its wrapped username in 登记人.
+    assert heights["一切正常"] is None or heights["一切正常"] < 3 * 14
+    assert heights[long] >= 4 * 14 and heights["第一行\n第二行\n第三行"] >= 3 * 14
+
+
 def test_csv_has_a_bom_masks_personal_data_and_defuses_formulas(staff, visits):
     job = export(staff, "key_groups", format="csv")
     assert job["rows"] == 0  # an empty ledger is still a file with its header
@@ -189,6 +201,12 @@ def test_filters_fields_and_labels(staff, visits):
         assert r.status_code == 422, (body, r.get_json())
         assert field in str(r.get_json()["error"]["details"]), r.get_json()
     assert start(staff, "no_such_ledger").status_code == 404
+    r = staff.post(f"{LEDGERS}/visit_log/exports", data="{not json",
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 400 and r.get_json()["error"]["message"]
+    r = staff.client.post(f"{LEDGERS}/visit_log/exports", json={"format": "csv"})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "auth.required"
+    assert staff.client.get(f"{EXPORTS}/whatever").status_code == 401
 
 
 def test_only_the_exporters_areas_and_jobs(staff, admin, worker_a, make_user, tree, visits):

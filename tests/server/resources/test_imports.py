@@ -197,3 +197,26 @@ def test_bad_uploads_get_clear_errors(staff, worker_a, builtin_ledgers):
     assert job["status"] == "failed" and job["error"]["code"] == "ledgers.invalid_import_file"
     job = run_import(staff, "visit_log", "甲,乙\r\n1,2\r\n".encode(), area="G1")
     assert job["status"] == "failed" and job["error"]["code"] == "ledgers.import_no_columns"
+
+
+def test_an_oversized_sheet_is_refused_and_leaves_nothing(
+    staff, builtin_ledgers, base_config, tmp_path
+):
+    from server import create_app
+    from tests.server.resources.test_files import blob_files
+
+    r = staff.client.post(f"{LEDGERS}/visit_log/imports", data={"file": (io.BytesIO(b"a,b"),
+                          "x.csv")}, content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 401  # no token
+    data_dir = tmp_path / "small"
+    small = create_app({**base_config, "DATA_DIR": str(data_dir), "MAX_UPLOAD_MB": 1})
+    try:
+        import dataclasses
+
+        limited = dataclasses.replace(staff, client=small.test_client())
+        big = ("走访时间,被走访人\r\n" + "2026-11-03,王芳\r\n" * 80_000).encode()
+        r = upload(limited, "visit_log", big, name="big.csv")
+        assert r.status_code == 413 and r.get_json()["error"]["code"] == "files.too_large"
+        assert list((data_dir / "tmp").iterdir()) == [] and blob_files(data_dir) == []
+    finally:
+        small.extensions["wangge_engine"].dispose()
