@@ -141,7 +141,7 @@ def _lines(row: list[Any], wrapped: list[tuple[int, float]]) -> int:
     most = 1
     for i, width in wrapped:
         value = row[i]
-        if type(value) is not str or len(value) * 2 <= width:
+        if type(value) is not str or (len(value) * 2 <= width and "\n" not in value):
             continue
         lines = 0
         for part in value.split("\n"):
