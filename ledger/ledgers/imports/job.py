@@ -13,13 +13,13 @@ from sqlalchemy import select
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
 from ledger.context import Ctx
-from ledger.files.models import StoredFile
 from ledger.jobs.errors import JobFailed
 from ledger.jobs.run import JobRun
 from ledger.ledgers.entries import build_entry, prefill, writable_template
 from ledger.ledgers.fields import entry_schema, validate_data
 from ledger.ledgers.imports.corrections import correct
 from ledger.ledgers.imports.headers import match_headers
+from ledger.ledgers.imports.operations import forget_upload
 from ledger.ledgers.imports.reader import read_table
 from ledger.registry.idnumber import is_valid_id_number
 from ledger.registry.models import Person
@@ -244,10 +244,5 @@ def _write(run: JobRun, ctx: Ctx, plan: Plan) -> int:
 
 
 def _forget_upload(run: JobRun) -> None:
-    """The spreadsheet holds ID numbers in clear: drop it once read, unless it is also a file
-    someone uploaded on purpose."""
-    sha256 = run.params["file_sha256"]
     with run.read_session() as session:
-        kept = session.scalar(select(StoredFile.sha256).where(StoredFile.sha256 == sha256))
-    if kept is None:
-        run.blobs.delete(sha256)
+        forget_upload(session, run.blobs, run.params["file_sha256"])

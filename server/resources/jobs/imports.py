@@ -6,7 +6,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ledger.ledgers.imports.operations import start_import
+from ledger.errors import LedgerError
+from ledger.ledgers.imports.operations import forget_upload, start_import
 from server.auth.permissions import require
 from server.jobs.runners import runner
 from server.resources.jobs.routes import load_job
@@ -39,16 +40,22 @@ class ImportsViews(MethodView):
         with upload:
             c.blobs.put_file(upload.path, upload.sha256, "application/octet-stream")
         run = runner(current_app)
-        job = start_import(
-            c,
-            code,
-            file_sha256=upload.sha256,
-            filename=part.filename,
-            mode=args["mode"],
-            area=args["area"],
-            dry_run=args["dry_run"],
-            runner=run.label(),
-        )
+        try:
+            job = start_import(
+                c,
+                code,
+                file_sha256=upload.sha256,
+                filename=part.filename,
+                mode=args["mode"],
+                area=args["area"],
+                dry_run=args["dry_run"],
+                force=args["force"],
+                runner=run.label(),
+            )
+        except LedgerError:
+            # Refused before any job owns it: the sheet (ID numbers in clear) goes at once.
+            forget_upload(c.session, c.blobs, upload.sha256)
+            raise
         c.session.commit()
         run.submit(job.id)
         return {"id": job.id, "status": job.status}

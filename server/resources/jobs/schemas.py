@@ -90,6 +90,10 @@ class ImportQuerySchema(ma.Schema):
         load_default=None, metadata={"description": "表中没有“所属网格”列时，导入到此网格"}
     )
     dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "只检查，不导入"})
+    force = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "同一文件已导入过时仍然导入（默认拒绝重复导入）"},
+    )
 
 
 class ImportJobSchema(JobSchema):

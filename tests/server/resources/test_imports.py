@@ -164,7 +164,7 @@ def test_a_gbk_csv_without_a_grid_column_goes_to_the_chosen_grid(staff, builtin_
     assert {e["area"] for e in items} == {"G2"}
     assert {e["data"]["visit_date"] for e in items} == {"2026-11-03", "2026-11-04"}
     # Without the grid column or the area argument a row cannot be placed.
-    job = run_import(staff, "visit_log", text.encode("gb18030"))
+    job = run_import(staff, "visit_log", text.encode("utf-8-sig"))  # other bytes: not a repeat
     assert job["status"] == "failed" and job["report"]["errors"][0]["fields"]["area"]
 
 
@@ -181,7 +181,7 @@ def test_an_export_imports_back(staff, worker_a, builtin_ledgers):
     assert len(items) == 4 and {e["data"]["purpose"] for e in items} == {"困难帮扶"}
 
 
-def test_bad_uploads_get_clear_errors(staff, worker_a, builtin_ledgers):
+def test_bad_uploads_get_clear_errors(app, staff, worker_a, builtin_ledgers):
     assert upload(worker_a, "visit_log", b"x,y\r\n").status_code == 403
     r = staff.post(f"{LEDGERS}/visit_log/imports", data={}, content_type="multipart/form-data")
     assert r.status_code == 422
@@ -189,6 +189,8 @@ def test_bad_uploads_get_clear_errors(staff, worker_a, builtin_ledgers):
     assert upload(staff, "nope", b"a,b\r\n").status_code == 404
     assert upload(staff, "visit_log", b"a,b\r\n", mode="some").status_code == 422
     assert upload(staff, "visit_log", b"a,b\r\n", area="G3").status_code == 422  # not theirs
+    # A refused upload keeps nothing.
+    assert not app.extensions["wangge_blobs"].exists(hashlib.sha256(b"a,b\r\n").hexdigest())
     old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
     job = run_import(staff, "visit_log", old_excel, name="台账.xls")
     assert job["status"] == "failed" and job["error"]["code"] == "ledgers.invalid_import_file"
@@ -220,3 +222,22 @@ def test_an_oversized_sheet_is_refused_and_leaves_nothing(
         assert list((data_dir / "tmp").iterdir()) == [] and blob_files(data_dir) == []
     finally:
         small.extensions["wangge_engine"].dispose()
+
+
+def test_the_same_sheet_twice_is_refused_unless_forced(app, staff, builtin_ledgers):
+    header = "走访时间,被走访人,走访事由,走访情况,走访人员\r\n"
+    sheet = (header + "2026/11/3,王芳,日常走访,身体良好,李网格\r\n").encode("gb18030")
+    sha256 = hashlib.sha256(sheet).hexdigest()
+    assert run_import(staff, "visit_log", sheet, area="G1", dry_run="true")["status"] == "done"
+    first = run_import(staff, "visit_log", sheet, area="G1")
+    assert first["status"] == "done" and first["report"]["imported"] == 1
+    r = upload(staff, "visit_log", sheet, area="G1")
+    assert r.status_code == 409
+    err = r.get_json()["error"]
+    assert err["code"] == "ledgers.import_repeated" and err["details"]["job"] == first["id"]
+    assert err["details"]["imported"] == 1
+    # Refused before any job took it: the sheet is not kept.
+    assert not app.extensions["wangge_blobs"].exists(sha256)
+    again = run_import(staff, "visit_log", sheet, area="G1", force="true")
+    assert again["status"] == "done" and again["report"]["imported"] == 1
+    assert len(staff.get(entry_url("visit_log")).get_json()["items"]) == 2
