@@ -1,8 +1,9 @@
-"""The registry's record types as syncable entities; importing this installs change tracking."""
+"""The registry's and the ledgers' record types as syncable entities; importing this installs
+change tracking."""
 
 from sync import tracking
-from sync.entities import households, people
+from sync.entities import households, ledger_entries, people
 
 tracking.install()
 
-__all__ = ["households", "people"]
+__all__ = ["households", "ledger_entries", "people"]

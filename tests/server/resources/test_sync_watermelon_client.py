@@ -50,7 +50,9 @@ def run_devices(live, worker, staff, area) -> dict:
     return out
 
 
-def test_two_devices_converge_with_the_server(live, worker_a, staff, tree, make_person, app):
+def test_two_devices_converge_with_the_server(
+    live, worker_a, staff, tree, make_person, app, builtin_ledgers
+):
     from sqlalchemy import select
 
     from ledger.registry.models import Household, Person
@@ -98,6 +100,16 @@ def test_two_devices_converge_with_the_server(live, worker_a, staff, tree, make_
             assert local["_status"] == "synced"
             assert json.loads(local["tags"]) == server_view["tags"]
             assert local["version"] == server_view["version"]
+
+    # The visit logged offline reached the server and both devices, with the tablet's
+    # follow-up merged in.
+    server_visit = staff.get(f"/api/v1/ledgers/visit_log/entries/{ids['visit']}").get_json()
+    assert server_visit["data"]["follow_up"] == "下周回访"
+    assert server_visit["data"]["situation"] == "地下室没有信号，回来后同步"
+    for device in (worker, tablet):
+        local = device["ledger_entries"][ids["visit"]]
+        assert json.loads(local["data"]) == server_visit["data"]
+        assert local["version"] == server_visit["version"] and local["_status"] == "synced"
 
     head = worker["people"][ids["head"]]
     assert head["current_address"] == "宝石一路8号2单元"  # the worker's field ...

@@ -68,6 +68,16 @@ const schema = appSchema({
         ...SERVER_COLUMNS,
       ],
     }),
+    tableSchema({
+      name: 'ledger_entries',
+      columns: [
+        { name: 'ledger', type: 'string' },
+        { name: 'area', type: 'string' },
+        { name: 'template_version', type: 'number', isOptional: true },
+        { name: 'data', type: 'string' },
+        ...SERVER_COLUMNS,
+      ],
+    }),
   ],
 })
 
@@ -77,7 +87,9 @@ function defineFields(ModelClass, columns) {
     const decorator =
       column === 'tags'
         ? json(column, (raw) => (Array.isArray(raw) ? raw : []))
-        : field(column)
+        : column === 'data'
+          ? json(column, (raw) => (raw && typeof raw === 'object' ? raw : {}))
+          : field(column)
     Object.defineProperty(ModelClass.prototype, column, decorator(ModelClass.prototype, column))
   }
 }
@@ -89,6 +101,10 @@ class Household extends Model {
 }
 defineFields(Person, schema.tables.people.columnArray.map((c) => c.name))
 defineFields(Household, schema.tables.households.columnArray.map((c) => c.name))
+class LedgerEntry extends Model {
+  static table = 'ledger_entries'
+}
+defineFields(LedgerEntry, schema.tables.ledger_entries.columnArray.map((c) => c.name))
 
 class Device {
   constructor(name, base, token) {
@@ -105,7 +121,7 @@ class Device {
         useIncrementalIndexedDB: true,
         extraLokiOptions: { autosave: false },
       }),
-      modelClasses: [Person, Household],
+      modelClasses: [Person, Household, LedgerEntry],
     })
   }
 
@@ -279,7 +295,22 @@ async function main() {
   await worker.syncUntilDone()
   step('deleted')
 
-  // 7. Re-sync both a few times: nothing changes any more, nothing comes back.
+  // 7. A visit logged in the basement, then a follow-up added on the office tablet.
+  ids.visit = await worker.create('ledger_entries', {
+    ledger: 'visit_log',
+    area: input.area,
+    data: { visit_date: '2026-11-20', visited_name: '王芳', purpose: '日常走访',
+            situation: '地下室没有信号，回来后同步', visitor: '李网格' },
+  })
+  await worker.syncUntilDone()
+  await staff.syncUntilDone()
+  const visit = await staff.db.get('ledger_entries').find(ids.visit)
+  await staff.edit('ledger_entries', ids.visit, { data: { ...visit.data, follow_up: '下周回访' } })
+  await staff.syncUntilDone()
+  await worker.syncUntilDone()
+  step('ledger entry synced')
+
+  // 8. Re-sync both a few times: nothing changes any more, nothing comes back.
   for (let i = 0; i < 2; i += 1) {
     await worker.syncUntilDone()
     await staff.syncUntilDone()
@@ -291,6 +322,7 @@ async function main() {
     devices[device.name] = {
       people: await device.records('people'),
       households: await device.records('households'),
+      ledger_entries: await device.records('ledger_entries'),
       stale: device.stale,
     }
   }

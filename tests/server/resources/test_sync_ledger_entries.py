@@ -1,0 +1,84 @@
+"""Ledger entries through offline sync: a visit logged without signal, edited on two devices,
+seen by staff, masked on the wire, and kept within the grid."""
+
+from __future__ import annotations
+
+from tests.server.resources.test_ledgers import entry_url
+from tests.server.resources.test_sync import mutation, pull_all, push
+
+
+def visit_fields(user, **data):
+    values = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
+              "situation": "地下室没有信号，回来后同步", "visitor": "李网格", **data}  # fmt: skip
+    return {"ledger": "visit_log", "area": user.area, "data": values}
+
+
+def entries_in(changes):
+    return {c["id"]: c for c in changes if c["entity"] == "ledger_entry"}
+
+
+def test_an_offline_visit_syncs_and_edits_merge_by_key(builtin_ledgers, worker_a, staff):
+    created = mutation("ledger_entry", **visit_fields(worker_a))
+    (result,) = push(worker_a, created)
+    assert result["status"] == "applied" and result["version"] == 1, result
+    entry_id = created["id"]
+    # The office sees it through the REST API at once, with the device's id.
+    r = staff.get(entry_url("visit_log", entry_id))
+    assert r.status_code == 200 and r.get_json()["data"]["situation"].startswith("地下室")
+
+    changes, _, cursor = pull_all(staff)
+    pulled = entries_in(changes)[entry_id]
+    assert pulled["fields"]["ledger"] == "visit_log" and pulled["fields"]["area"] == worker_a.area
+    assert pulled["fields"]["data"]["purpose"] == "日常走访" and pulled["version"] == 1
+
+    # An edit from an old base that touches only keys nobody changed merges.
+    r = staff.patch(entry_url("visit_log", entry_id), json={"data": {"follow_up": "下周回访"}},
+                    headers={"If-Match": "1"})  # fmt: skip
+    assert r.status_code == 200
+    edit = mutation("ledger_entry", record_id=entry_id, base=1,
+                    data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"})  # fmt: skip
+    (result,) = push(worker_a, edit)
+    # Both touched ``data`` since version 1: staff decide, nothing is lost.
+    assert result["status"] == "conflict" and result["conflict_id"]
+    # From the current version the same edit applies, and only the key that changed.
+    edit = mutation("ledger_entry", record_id=entry_id, base=2,
+                    data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"})  # fmt: skip
+    (result,) = push(worker_a, edit)
+    assert result["status"] == "applied" and result["version"] == 3, result
+    data = staff.get(entry_url("visit_log", entry_id)).get_json()["data"]
+    assert data["situation"] == "补充：老人血压偏高" and data["follow_up"] == "下周回访"
+
+    # Deleting needs the office's role; the pull then carries the tombstone.
+    (result,) = push(worker_a, mutation("ledger_entry", op="delete", record_id=entry_id, base=3))
+    assert result["status"] == "rejected"
+    (result,) = push(staff, mutation("ledger_entry", op="delete", record_id=entry_id, base=3))
+    assert result["status"] == "applied", result
+    changes, _, _ = pull_all(staff, cursor)
+    assert entries_in(changes)[entry_id]["op"] == "delete"
+
+
+def test_personal_values_are_masked_and_scope_holds(builtin_ledgers, worker_a, worker_b,
+                                                   staff, id_number):  # fmt: skip
+    number = id_number()
+    fields = {"ledger": "rental_housing", "area": worker_a.area,
+              "data": {"address": "宝石二路3号", "landlord_name": "钱房东",
+                       "landlord_id_number": number}}  # fmt: skip
+    created = mutation("ledger_entry", **fields)
+    (result,) = push(worker_a, created)
+    assert result["status"] == "applied", result
+    changes, _, _ = pull_all(worker_a)
+    data = entries_in(changes)[created["id"]]["fields"]["data"]
+    assert data["landlord_id_number"] == number[:6] + "********" + number[-4:]
+    # Sending the masked number back is no change.
+    same = mutation("ledger_entry", record_id=created["id"], base=1,
+                    data={"landlord_id_number": data["landlord_id_number"]})  # fmt: skip
+    (result,) = push(worker_a, same)
+    assert result["status"] == "applied" and result["version"] == 1
+    # Another grid's worker neither pulls it nor can write it.
+    assert created["id"] not in entries_in(pull_all(worker_b)[0])
+    other = mutation("ledger_entry", record_id=created["id"], base=1, data={"notes": "x"})
+    assert push(worker_b, other)[0]["status"] == "rejected"
+    # Invalid data is refused with the ledger's own field messages.
+    bad = mutation("ledger_entry", **{**visit_fields(worker_a), "data": {"purpose": "闲聊"}})
+    (result,) = push(worker_a, bad)
+    assert result["status"] == "rejected" and "purpose" in str(result["errors"]), result
