@@ -105,17 +105,17 @@ def changed(ctx: Ctx, entry: LedgerEntry, fields: dict[str, Any]) -> dict[str, A
 
 
 def file_refs(fields: dict[str, Any]) -> list[str]:
-    """Photos and files an entry's values name (lists of sha256)."""
+    """Photos and files an entry's values name (lists of sha256, any letter case)."""
     data = fields.get("data")
     if not isinstance(data, dict):
         return []
-    return [
-        item
-        for value in data.values()
-        if isinstance(value, list)
-        for item in value
-        if isinstance(item, str) and is_sha256(item)
-    ]
+    refs = []
+    for value in data.values():
+        for item in value if isinstance(value, list) else []:
+            digest = item.strip().lower() if isinstance(item, str) else ""
+            if is_sha256(digest):
+                refs.append(digest)
+    return refs
 
 
 ENTITY = register(

@@ -82,3 +82,11 @@ def test_personal_values_are_masked_and_scope_holds(builtin_ledgers, worker_a, w
     bad = mutation("ledger_entry", **{**visit_fields(worker_a), "data": {"purpose": "闲聊"}})
     (result,) = push(worker_a, bad)
     assert result["status"] == "rejected" and "purpose" in str(result["errors"]), result
+
+
+def test_photos_not_uploaded_yet_are_reported_missing(builtin_ledgers, worker_a):
+    photo = "ab" * 32
+    created = mutation("ledger_entry", **visit_fields(worker_a, photos=[photo.upper()]))
+    (result,) = push(worker_a, created)
+    assert result["status"] == "applied", result
+    assert result["missing_files"] == [photo]
