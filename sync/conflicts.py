@@ -27,6 +27,8 @@ def _values(ctx: Ctx, conflict: SyncConflict) -> dict[str, dict[str, Any]]:
 def _masked(entity: SyncEntity | None, values: dict[str, Any]) -> dict[str, Any]:
     if entity is None:
         return values
+    if entity.mask is not None:
+        values = entity.mask(values)
     return {
         k: (_MASKS[k](v) if k in entity.personal and k in _MASKS and v else v)
         for k, v in values.items()

@@ -49,6 +49,9 @@ class SyncEntity:
     file_refs: Callable[[dict[str, Any]], list[str]] = field(default=lambda fields: [])
     # Fields whose values are personal data, masked in conflict listings.
     personal: tuple[str, ...] = ()
+    # Masks personal data nested inside field values for conflict listings (optional; flat
+    # ``personal`` fields are masked by name).
+    mask: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Fields holding lists or objects: WatermelonDB columns carry them as JSON text.
     json_fields: tuple[str, ...] = ()
     # Bulk registration (optional): ``build`` validates a new record and adds it to the

@@ -9,6 +9,7 @@ a conflict for staff to resolve.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ledger.context import Ctx
@@ -16,6 +17,12 @@ from ledger.files.blobstore import is_sha256
 from ledger.ledgers import entries as ops
 from ledger.ledgers.fields import PERSONAL
 from ledger.ledgers.models import LedgerEntry, LedgerTemplate
+from ledger.registry.idnumber import (
+    is_valid_id_number,
+    mask_id_number,
+    mask_phone,
+    normalize_id_number,
+)
 from sync.entities.common import field_errors, plain
 from sync.registry import SyncEntity, register
 
@@ -104,6 +111,25 @@ def changed(ctx: Ctx, entry: LedgerEntry, fields: dict[str, Any]) -> dict[str, A
     return out
 
 
+_MOBILE = re.compile(r"1\d{10}")
+
+
+def mask(fields: dict[str, Any]) -> dict[str, Any]:
+    """Conflicts keep what a device sent, ID numbers typed in full included: listings show
+    any value inside ``data`` that is an ID number or a mobile number masked."""
+    data = fields.get("data")
+    if not isinstance(data, dict):
+        return fields
+    shown = {}
+    for key, value in data.items():
+        if isinstance(value, str) and is_valid_id_number(value):
+            value = mask_id_number(normalize_id_number(value))
+        elif isinstance(value, str) and _MOBILE.fullmatch(value.strip()):
+            value = mask_phone(value.strip())
+        shown[key] = value
+    return {**fields, "data": shown}
+
+
 def file_refs(fields: dict[str, Any]) -> list[str]:
     """Photos and files an entry's values name (lists of sha256, any letter case)."""
     data = fields.get("data")
@@ -136,6 +162,7 @@ ENTITY = register(
         write_permission="ledgers.write",
         delete_permission="ledgers.delete",
         file_refs=file_refs,
+        mask=mask,
         json_fields=("data",),
     )
 )

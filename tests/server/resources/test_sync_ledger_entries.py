@@ -8,8 +8,14 @@ from tests.server.resources.test_sync import mutation, pull_all, push
 
 
 def visit_fields(user, **data):
-    values = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
-              "situation": "地下室没有信号，回来后同步", "visitor": "李网格", **data}  # fmt: skip
+    values = {
+        "visit_date": "2026-11-20",
+        "visited_name": "王芳",
+        "purpose": "日常走访",
+        "situation": "地下室没有信号，回来后同步",
+        "visitor": "李网格",
+        **data,
+    }
     return {"ledger": "visit_log", "area": user.area, "data": values}
 
 
@@ -32,17 +38,28 @@ def test_an_offline_visit_syncs_and_edits_merge_by_key(builtin_ledgers, worker_a
     assert pulled["fields"]["data"]["purpose"] == "日常走访" and pulled["version"] == 1
 
     # An edit from an old base that touches only keys nobody changed merges.
-    r = staff.patch(entry_url("visit_log", entry_id), json={"data": {"follow_up": "下周回访"}},
-                    headers={"If-Match": "1"})  # fmt: skip
+    r = staff.patch(
+        entry_url("visit_log", entry_id),
+        json={"data": {"follow_up": "下周回访"}},
+        headers={"If-Match": "1"},
+    )
     assert r.status_code == 200
-    edit = mutation("ledger_entry", record_id=entry_id, base=1,
-                    data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"})  # fmt: skip
+    edit = mutation(
+        "ledger_entry",
+        record_id=entry_id,
+        base=1,
+        data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"},
+    )
     (result,) = push(worker_a, edit)
     # Both touched ``data`` since version 1: staff decide, nothing is lost.
     assert result["status"] == "conflict" and result["conflict_id"]
     # From the current version the same edit applies, and only the key that changed.
-    edit = mutation("ledger_entry", record_id=entry_id, base=2,
-                    data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"})  # fmt: skip
+    edit = mutation(
+        "ledger_entry",
+        record_id=entry_id,
+        base=2,
+        data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"},
+    )
     (result,) = push(worker_a, edit)
     assert result["status"] == "applied" and result["version"] == 3, result
     data = staff.get(entry_url("visit_log", entry_id)).get_json()["data"]
@@ -57,12 +74,15 @@ def test_an_offline_visit_syncs_and_edits_merge_by_key(builtin_ledgers, worker_a
     assert entries_in(changes)[entry_id]["op"] == "delete"
 
 
-def test_personal_values_are_masked_and_scope_holds(builtin_ledgers, worker_a, worker_b,
-                                                   staff, id_number):  # fmt: skip
+def test_personal_values_are_masked_and_scope_holds(
+    builtin_ledgers, worker_a, worker_b, staff, id_number
+):
     number = id_number()
-    fields = {"ledger": "rental_housing", "area": worker_a.area,
-              "data": {"address": "宝石二路3号", "landlord_name": "钱房东",
-                       "landlord_id_number": number}}  # fmt: skip
+    fields = {
+        "ledger": "rental_housing",
+        "area": worker_a.area,
+        "data": {"address": "宝石二路3号", "landlord_name": "钱房东", "landlord_id_number": number},
+    }
     created = mutation("ledger_entry", **fields)
     (result,) = push(worker_a, created)
     assert result["status"] == "applied", result
@@ -70,10 +90,35 @@ def test_personal_values_are_masked_and_scope_holds(builtin_ledgers, worker_a, w
     data = entries_in(changes)[created["id"]]["fields"]["data"]
     assert data["landlord_id_number"] == number[:6] + "********" + number[-4:]
     # Sending the masked number back is no change.
-    same = mutation("ledger_entry", record_id=created["id"], base=1,
-                    data={"landlord_id_number": data["landlord_id_number"]})  # fmt: skip
+    same = mutation(
+        "ledger_entry",
+        record_id=created["id"],
+        base=1,
+        data={"landlord_id_number": data["landlord_id_number"]},
+    )
     (result,) = push(worker_a, same)
     assert result["status"] == "applied" and result["version"] == 1
+    # A stale edit of the number lands in a conflict; staff see it masked there too.
+    r = staff.patch(
+        entry_url("rental_housing", created["id"]),
+        json={"data": {"notes": "已核"}},
+        headers={"If-Match": "1"},
+    )
+    assert r.status_code == 200
+    other_number = id_number()
+    stale = mutation(
+        "ledger_entry",
+        record_id=created["id"],
+        base=1,
+        data={"landlord_id_number": other_number, "landlord_phone": "13912345678"},
+    )
+    assert push(worker_a, stale)[0]["status"] == "conflict"
+    (listed,) = staff.get("/api/v1/sync/conflicts").get_json()["items"]
+    assert listed["client"]["data"]["landlord_id_number"] == (
+        other_number[:6] + "********" + other_number[-4:]
+    )
+    assert listed["client"]["data"]["landlord_phone"] == "139****5678"
+    assert other_number not in str(listed)
     # Another grid's worker neither pulls it nor can write it.
     assert created["id"] not in entries_in(pull_all(worker_b)[0])
     other = mutation("ledger_entry", record_id=created["id"], base=1, data={"notes": "x"})
