@@ -10,14 +10,13 @@ from sqlalchemy import select, update
 from ledger.audit import operations as audit
 from ledger.context import Ctx
 from ledger.db import utcnow
-from ledger.registry.idnumber import mask_id_number, mask_phone
+from ledger.registry.idnumber import MASKS
 from sync import registry
 from sync.errors import ConflictClosed, ConflictNotFound
 from sync.models import SyncConflict, SyncRecordMeta
 from sync.registry import SyncEntity
 
 CHOICES = ("server", "client", "custom")
-_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 
 
 def _values(ctx: Ctx, conflict: SyncConflict) -> dict[str, dict[str, Any]]:
@@ -30,7 +29,7 @@ def _masked(entity: SyncEntity | None, values: dict[str, Any]) -> dict[str, Any]
     if entity.mask is not None:
         values = entity.mask(values)
     return {
-        k: (_MASKS[k](v) if k in entity.personal and k in _MASKS and v else v)
+        k: (MASKS[k](v) if k in entity.personal and k in MASKS and v else v)
         for k, v in values.items()
     }
 

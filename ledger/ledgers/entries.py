@@ -29,11 +29,10 @@ from ledger.registry.common import (
     grid_in_scope,
     newest_first_page,
 )
-from ledger.registry.idnumber import mask_id_number, mask_phone
+from ledger.registry.idnumber import MASKS
 from ledger.registry.models import Household, Person
 from ledger.registry.people import person_view
 
-_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 # Offices keep ledgers on Beijing time (no daylight saving).
 CHINA = timezone(timedelta(hours=8))
 # Lists page on the ledger's date, then the moment of entry.
@@ -168,7 +167,7 @@ def entry_view(ctx: Ctx, template: LedgerTemplate, entry: LedgerEntry, *,
     for f in fields:
         value = values.get(f["key"])
         if f["type"] in PERSONAL and value and not reveal:
-            value = _MASKS[f["type"]](value)
+            value = MASKS[f["type"]](value)
         data[f["key"]] = value
     return {
         "id": entry.id,

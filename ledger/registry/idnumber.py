@@ -234,6 +234,10 @@ ETHNICITIES: tuple[str, ...] = (
 _ETHNICITY_SET = frozenset(ETHNICITIES)
 
 
+# Maskers by the kind of personal value (a ledger field's type, a register field's name).
+MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
 def normalize_ethnicity(value: str) -> str | None:
     """Return the short name ("汉") for "汉" or "汉族", or None if it is not one of the 56."""
     if not isinstance(value, str):

@@ -16,10 +16,9 @@ from ledger.context import Ctx
 from ledger.ledgers.entries import CHINA, EntryFilter, entry_query
 from ledger.ledgers.fields import PERSONAL
 from ledger.ledgers.models import LedgerEntry, LedgerTemplate
-from ledger.registry.idnumber import mask_id_number, mask_phone
+from ledger.registry.idnumber import MASKS
 from ledger.registry.models import Household, Person
 
-_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 BATCH = 2000
 
 
@@ -58,7 +57,7 @@ class Shown:
         because it runs for every cell of the export."""
         kind, labels = column.type, self.labels
         if kind in PERSONAL:
-            mask = None if self.reveal else _MASKS[kind]
+            mask = None if self.reveal else MASKS[kind]
             return lambda raw, refs: (mask(raw) if mask else raw) if raw else None
         if kind == "date":
             if self.text_dates:

@@ -400,12 +400,9 @@ def write_pdf(
 
 
 def _pdf_cell(value: Any) -> str:
+    # Rows for PDFs come with dates as text already (Shown(text_dates=True)).
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
     return str(value)

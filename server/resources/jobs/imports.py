@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ledger.errors import LedgerError
+from ledger.jobs.operations import job_view
 from ledger.ledgers.imports.operations import forget_upload, start_import
 from server.auth.permissions import require
 from server.jobs.runners import runner
@@ -68,8 +69,6 @@ class ImportByIdViews(MethodView):
     def get(self, job_id):
         """An import's status, progress and report"""
         job = load_job(job_id, "ledger_import")
-        from ledger.jobs.operations import job_view
-
         view = job_view(job)
         view.update(ledger=job.params.get("ledger"), report=job.result)
         return view
