@@ -33,7 +33,10 @@ DEMO_USERS = [
     ("dispatcher", "dispatcher", "330106001", "街道调度员"),
     ("worker1", "grid_worker", "330106001001001", "第一网格网格员"),
     ("worker2", "grid_worker", "330106001001002", "第二网格网格员"),
+    ("chengguan", "department_staff", "330106", "区城管执法人员"),
 ]
+# Department staff accounts and the department each works for.
+DEMO_DEPARTMENTS = {"chengguan": "chengguan"}
 
 
 def _session() -> Session:
@@ -53,15 +56,21 @@ def _demo_password() -> str:
 def init_db_command() -> None:
     """Create or upgrade the database schema (safe to re-run)."""
     from ledger.ledgers.builtin import install_in
+    from ledger.reports.categories import install_defaults
     from server.migrate import upgrade
 
     upgrade(current_app.extensions["wangge_engine"])
     with _session() as session:
         added = install_in(session)
+        catalog = install_defaults(session)
         session.commit()
     click.echo("数据库已就绪 (schema at head)")
     if added:
         click.echo("已安装内置台账：" + "、".join(added))
+    if any(catalog.values()):
+        click.echo(
+            f"已安装默认部门 {catalog['departments']} 个、事件类型 {catalog['categories']} 个"
+        )
 
 
 @user_cli.command("create")
@@ -96,7 +105,10 @@ def user_create(username, password, role, area_code, display_name) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Create a demo district → street → community → grids tree and one user per role."""
+    from ledger.reports.categories import install_defaults
+
     with _session() as session:
+        install_defaults(session)
         for code, name, level, parent in DEMO_AREAS:
             if session.scalar(select(Area.id).where(Area.code == code)) is None:
                 areas.create_area(session, code=code, name=name, level=level, parent_code=parent)
@@ -113,6 +125,7 @@ def seed_demo_command() -> None:
                     role=role,
                     area=area_code,
                     display_name=display_name,
+                    department=DEMO_DEPARTMENTS.get(username),
                 )
             else:
                 # Re-seeding hands out fresh passwords, since the old ones were never stored.
@@ -153,11 +166,49 @@ def sync_purge(days: int) -> None:
     )
 
 
+open311_cli = AppGroup("open311", help="API keys for Open311 clients and the 12345 hotline.")
+
+
+@open311_cli.command("create-key")
+@click.option("--name", required=True, help="Who uses the key, e.g. 12345-hotline.")
+@click.option("--area", "area_code", required=True, help="Area its reports belong to.")
+@click.option("--source", type=click.Choice(["open311", "hotline_12345"]), default="open311",
+              show_default=True)  # fmt: skip
+def open311_create_key(name: str, area_code: str, source: str) -> None:
+    """Make an API key (printed once; only its hash is stored)."""
+    from ledger.reports.api_clients import create_client
+
+    with _session() as session:
+        try:
+            client, key = create_client(session, name=name, area=area_code, source=source)
+        except LedgerError as exc:
+            raise click.ClickException(f"{exc.message} {exc.details or ''}".strip()) from None
+        session.commit()
+        click.echo(f"接入系统 {client.name}（{source}，区域 {area_code}）的 API key：")
+    click.echo(key)
+
+
+@open311_cli.command("revoke-key")
+@click.option("--name", required=True)
+def open311_revoke_key(name: str) -> None:
+    """Stop a client's key from working."""
+    from ledger.reports.api_clients import revoke_client
+
+    with _session() as session:
+        try:
+            revoke_client(session, name)
+        except LedgerError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+    click.echo(f"已停用 {name} 的 API key")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(open311_cli)
 
     from server.jobs.worker import worker_command
     from server.speech_cli import speech_cli

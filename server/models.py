@@ -4,7 +4,7 @@ from ledger.accounts.models import User
 from ledger.areas.models import Area
 from ledger.audit.models import AuditEntry
 from ledger.db import Base
-from ledger.files.models import FileRef, FileUpload, StoredFile
+from ledger.files.models import FileRef, FileUpload, PendingFileRef, StoredFile
 from ledger.jobs.models import Job
 from ledger.ledgers.models import (
     LedgerEntry,
@@ -13,6 +13,14 @@ from ledger.ledgers.models import (
     LedgerTemplateVersion,
 )
 from ledger.registry.models import DocumentScan, Household, Person, PersonTag
+from ledger.reports.models import (
+    ApiClient,
+    Department,
+    Report,
+    ReportCategory,
+    ReportEvent,
+    RoutingRule,
+)
 from server.auth.models import AuthSession, LoginFailure, RefreshToken
 from sync.models import (
     SyncChange,
@@ -29,9 +37,11 @@ import sync.entities  # noqa: F401  isort: skip
 metadata = Base.metadata
 
 __all__ = [
+    "ApiClient",
     "Area",
     "AuditEntry",
     "AuthSession",
+    "Department",
     "DocumentScan",
     "FileRef",
     "FileUpload",
@@ -42,9 +52,14 @@ __all__ = [
     "LedgerTemplate",
     "LedgerTemplateVersion",
     "LoginFailure",
+    "PendingFileRef",
     "Person",
     "PersonTag",
     "RefreshToken",
+    "Report",
+    "ReportCategory",
+    "ReportEvent",
+    "RoutingRule",
     "StoredFile",
     "SyncChange",
     "SyncClock",

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from ledger.registry.idnumber import check_digit
 
-pytest_plugins = ["tests.plugins.s3", "tests.plugins.redis"]
+pytest_plugins = ["tests.plugins.s3", "tests.plugins.redis", "tests.plugins.reports"]
 
 TEST_PII_KEY = "0" * 63 + "1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,7 +184,8 @@ def make_user(app, client):
     from ledger.accounts.operations import create_user
     from server.auth.passwords import hash_password
 
-    def _make(role: str = "grid_worker", area: str | None = None, username: str | None = None):
+    def _make(role: str = "grid_worker", area: str | None = None, username: str | None = None,
+              department: str | None = None):  # fmt: skip
         username = username or f"{role}-{uuid.uuid4().hex[:8]}"
         password = "Passw0rd-" + uuid.uuid4().hex[:6]
         session = app.extensions["wangge_sessionmaker"]()
@@ -195,6 +196,7 @@ def make_user(app, client):
             password_hash=hash_password(password),
             role=role,
             area=area,
+            department=department,
         )
         user_id = user.id
         session.commit()
@@ -262,5 +264,16 @@ def builtin_ledgers(app):
 
     with app.extensions["wangge_sessionmaker"]() as session:
         added = install_in(session)
+        session.commit()
+    return added
+
+
+@pytest.fixture
+def report_catalog(app):
+    """The default departments and report categories, installed as init-db installs them."""
+    from ledger.reports.categories import install_defaults
+
+    with app.extensions["wangge_sessionmaker"]() as session:
+        added = install_defaults(session)
         session.commit()
     return added

@@ -22,6 +22,8 @@ ROLE_LEVELS = {
     "grid_worker": {"grid"},
     "community_staff": {"community", "street", "district"},
     "dispatcher": {"district", "street", "community", "grid"},
+    # A department serves a district, a street or a community, never one grid.
+    "department_staff": {"district", "street", "community"},
 }
 
 
@@ -50,6 +52,22 @@ def _resolve_area(session: Session, role: str, area_code: str | None) -> Area | 
     return area
 
 
+def _resolve_department(session: Session, role: str, code: str | None) -> int | None:
+    """Department staff work for exactly one department; no other role has one."""
+    from ledger.reports.models import Department
+
+    if role != "department_staff":
+        if code:
+            raise _invalid("department", "只有职能部门人员需要指定部门")
+        return None
+    if not code:
+        raise _invalid("department", "请为职能部门人员指定所属部门")
+    department = session.scalar(select(Department).where(Department.code == code))
+    if department is None or not department.active:
+        raise _invalid("department", "部门不存在或已停用")
+    return department.id
+
+
 def create_user(
     session: Session,
     actor: Actor | None,
@@ -59,10 +77,12 @@ def create_user(
     role: str,
     area: str | None = None,
     display_name: str | None = None,
+    department: str | None = None,
 ) -> User:
     if not USERNAME_RE.match(username or ""):
         raise _invalid("username", "用户名为3-64位字母、数字或 _ . @ -")
     area_obj = _resolve_area(session, role, area)
+    department_id = _resolve_department(session, role, department)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict("该用户名已存在", code="users.duplicate_username")
     user = User(
@@ -71,6 +91,7 @@ def create_user(
         role=role,
         area_id=area_obj.id if area_obj else None,
         display_name=display_name,
+        department_id=department_id,
     )
     user.area = area_obj
     with atomic(session, lambda: Conflict("该用户名已存在", code="users.duplicate_username")):
@@ -81,7 +102,12 @@ def create_user(
         "user.create",
         object_type="user",
         object_id=str(user.id),
-        details={"username": username, "role": role, "area": area},
+        details={
+            "username": username,
+            "role": role,
+            "area": area,
+            **({"department": department} if department else {}),
+        },
     )
     return user
 
@@ -100,9 +126,13 @@ def update_user(
     user = get_user(session, user_id)
     role = changes.get("role", user.role)
     area_code = changes.get("area", user.area.code if user.area else None)
-    before = {"role": user.role, "area": user.area.code if user.area else None}
-    if "role" in changes or "area" in changes:
+    before = _placement(session, user)
+    if "role" in changes or "area" in changes or "department" in changes:
         area_obj = _resolve_area(session, role, area_code)
+        department = changes.get("department", _department_code(session, user))
+        if role != "department_staff" and "department" not in changes:
+            department = None
+        user.department_id = _resolve_department(session, role, department)
         user.role = role
         user.area_id = area_obj.id if area_obj else None
         user.area = area_obj
@@ -113,7 +143,7 @@ def update_user(
     if "password_hash" in changes:
         user.password_hash = changes["password_hash"]
     session.flush()
-    after = {"role": user.role, "area": user.area.code if user.area else None}
+    after = _placement(session, user)
     if before != after:
         audit.record(
             session,
@@ -136,6 +166,21 @@ def update_user(
             },
         )
     return user
+
+
+def _placement(session: Session, user: User) -> dict[str, Any]:
+    """Role, area and (for department staff) department, as the audit log records them."""
+    out = {"role": user.role, "area": user.area.code if user.area else None}
+    if user.department_id:
+        out["department"] = _department_code(session, user)
+    return out
+
+
+def _department_code(session: Session, user: User) -> str | None:
+    from ledger.reports.models import Department
+
+    department = session.get(Department, user.department_id) if user.department_id else None
+    return department.code if department else None
 
 
 def list_users(session: Session, *, role: str | None = None, area: str | None = None) -> list[User]:

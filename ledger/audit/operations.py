@@ -20,6 +20,8 @@ class Actor:
     username: str | None
     role: str | None
     ip: str | None = None
+    # The department a department_staff account works for.
+    department_id: int | None = None
 
 
 def record(

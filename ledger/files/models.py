@@ -49,3 +49,16 @@ class FileRef(Base):
     object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingFileRef(Base):
+    """A record that names a file not uploaded yet (an offline report pushed before its
+    photos): it becomes a FileRef when the file arrives, so the record's readers see it."""
+
+    __tablename__ = "pending_file_refs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ledger.context import Ctx
 from ledger.files.blobstore import BlobNotFound, IngestResult
-from ledger.files.models import FileRef, FileUpload, StoredFile
+from ledger.files.models import FileRef, FileUpload, PendingFileRef, StoredFile
 from ledger.files.sniff import ALLOWED_UPLOAD_TYPES, check_upload
 
 
@@ -53,12 +53,30 @@ def readable_file(ctx: Ctx, sha256: str) -> StoredFile:
 def add_ref(
     session: Session, sha256: str, *, object_type: str, object_id: str, area_id: int | None
 ) -> None:
-    """Record that ``object`` uses the file, granting its area's readers access."""
-    if session.get(FileRef, (sha256, object_type, object_id)) is None:
+    """Record that ``object`` uses the file, granting its area's readers access; a file not
+    uploaded yet is linked when it arrives."""
+    key = (sha256, object_type, object_id)
+    if session.get(StoredFile, sha256) is None:
+        if session.get(PendingFileRef, key) is None:
+            session.add(PendingFileRef(sha256=sha256, object_type=object_type,
+                                       object_id=object_id, area_id=area_id))  # fmt: skip
+            session.flush()
+        return
+    if session.get(FileRef, key) is None:
         session.add(
             FileRef(sha256=sha256, object_type=object_type, object_id=object_id, area_id=area_id)
         )
         session.flush()
+
+
+def _link_pending(session: Session, sha256: str) -> None:
+    """The file has arrived: records that were waiting for it now grant access to it."""
+    for pending in session.scalars(select(PendingFileRef).where(PendingFileRef.sha256 == sha256)):
+        if session.get(FileRef, (sha256, pending.object_type, pending.object_id)) is None:
+            session.add(FileRef(sha256=sha256, object_type=pending.object_type,
+                                object_id=pending.object_id, area_id=pending.area_id))  # fmt: skip
+        session.delete(pending)
+    session.flush()
 
 
 def missing_files(session: Session, hashes: list[str]) -> list[str]:
@@ -89,6 +107,8 @@ def _record_file(ctx: Ctx, sha256: str, size: int, content_type: str) -> StoredF
         except IntegrityError:
             # Another request stored the same bytes a moment ago: theirs is ours.
             record = ctx.session.get(StoredFile, sha256)
+        else:
+            _link_pending(ctx.session, sha256)
     return record
 
 

@@ -8,7 +8,9 @@ from flask import g
 
 from server.errors import ApiError
 
-ALL_ROLES = frozenset({"grid_worker", "community_staff", "dispatcher", "admin"})
+ALL_ROLES = frozenset({"grid_worker", "community_staff", "dispatcher", "department_staff", "admin"})
+# Department staff only work the cases dispatched to them: no register, no ledgers, no sync.
+COMMUNITY_ROLES = ALL_ROLES - {"department_staff"}
 REGISTRY_EDITORS = frozenset({"grid_worker", "community_staff", "admin"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -16,16 +18,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "areas.manage": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
     "audit.read": frozenset({"admin"}),
-    "people.read": ALL_ROLES,
+    "people.read": COMMUNITY_ROLES,
     "people.write": REGISTRY_EDITORS,
     # Removing a resident from the register is a review decision, not a field edit.
     "people.delete": frozenset({"community_staff", "admin"}),
     # Full ID numbers are for those who verify residents in person; dispatchers route reports.
     "people.reveal": REGISTRY_EDITORS,
-    "households.read": ALL_ROLES,
+    "households.read": COMMUNITY_ROLES,
     "households.write": REGISTRY_EDITORS,
     "households.delete": frozenset({"community_staff", "admin"}),
-    "ledgers.read": ALL_ROLES,
+    "ledgers.read": COMMUNITY_ROLES,
     # Templates are the office's forms: admins define them.
     "ledgers.manage": frozenset({"admin"}),
     "ledgers.write": REGISTRY_EDITORS,
@@ -37,9 +39,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "files.read": ALL_ROLES,
     "speech.transcribe": ALL_ROLES,
     # What a push may change is checked per record against the entries above.
-    "sync.push": ALL_ROLES,
-    "sync.pull": ALL_ROLES,
+    "sync.push": COMMUNITY_ROLES,
+    "sync.pull": COMMUNITY_ROLES,
     "sync.conflicts": frozenset({"community_staff", "admin"}),
+    "reports.read": ALL_ROLES,
+    "reports.create": COMMUNITY_ROLES,
+    # Which action each role may take is the workflow's table (ledger/reports/workflow.py).
+    "reports.transition": ALL_ROLES,
+    # A hotline caller's full phone is for calling back: dispatchers, not the field.
+    "reports.contact": frozenset({"dispatcher", "admin"}),
+    "reports.stats": frozenset({"community_staff", "dispatcher", "admin"}),
+    "departments.read": ALL_ROLES,
+    "departments.manage": frozenset({"admin"}),
+    "report_categories.manage": frozenset({"admin"}),
+    "routing.read": frozenset({"dispatcher", "admin"}),
+    "routing.manage": frozenset({"admin"}),
 }
 
 

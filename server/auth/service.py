@@ -260,4 +260,5 @@ def current_actor() -> Actor:
         user.username if user else None,
         user.role if user else None,
         client_ip(),
+        user.department_id if user else None,
     )

@@ -18,14 +18,19 @@ def register_blueprints(api: Api, app: Flask) -> None:
     from server.resources.ledgers import entries as _ledger_entries  # noqa: F401  (routes)
     from server.resources.ledgers.routes import blp as ledgers
     from server.resources.ocr.routes import blp as ocr
+    from server.resources.open311.routes import blp as open311
     from server.resources.people.routes import blp as people
+    from server.resources.reports import draft as _report_draft  # noqa: F401  (routes)
+    from server.resources.reports.catalog import categories_blp, departments_blp, rules_blp
+    from server.resources.reports.routes import blp as reports
     from server.resources.speech.routes import blp as speech
     from server.resources.speech.stream import bp as speech_stream
     from server.resources.sync.routes import blp as sync
     from server.resources.users.routes import blp as users
 
     for blp in (health, auth, areas, users, people, households, ledgers, exports, imports,
-                files, ocr, speech, sync, audit):  # fmt: skip
+                reports, departments_blp, categories_blp, rules_blp, files, ocr, speech, sync,
+                audit, open311):  # fmt: skip
         api.register_blueprint(blp)
     # The WebSocket is a plain Flask blueprint: OpenAPI cannot describe it (see the README).
     app.register_blueprint(speech_stream)

@@ -121,7 +121,7 @@ def test_seed_demo_creates_tree_and_one_login_per_role(seeded, cli_app):
     proc = seeded["outputs"][2]
     creds = parse_credentials(proc.stdout)
     roles = {role for _, role, _ in creds.values()}
-    assert roles == {"admin", "community_staff", "dispatcher", "grid_worker"}
+    assert roles == {"admin", "community_staff", "dispatcher", "grid_worker", "department_staff"}
 
     app = cli_app(seeded["dir"])
     client = app.test_client()
@@ -223,7 +223,7 @@ def test_seed_demo_rerun_issues_fresh_passwords(tmp_path, cli_app):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     first = parse_credentials(runner.invoke(args=["seed-demo"]).output)
     second = parse_credentials(runner.invoke(args=["seed-demo"]).output)
-    assert set(first) == set(second) and len(first) == 5
+    assert set(first) == set(second) and len(first) == 6
     for username in first:
         assert first[username][0] != second[username][0]
         assert login(app, username, first[username][0]).status_code == 401

@@ -14,13 +14,18 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录
 
 
 def user_view(user) -> dict:
+    from ledger.reports.models import Department
+    from server.db import get_session
+
     area = user.area
+    department = get_session().get(Department, user.department_id) if user.department_id else None
     return {
         "id": user.id,
         "username": user.username,
         "display_name": user.display_name,
         "role": user.role,
         "area": {"code": area.code, "name": area.name, "level": area.level} if area else None,
+        "department": {"code": department.code, "name": department.name} if department else None,
     }
 
 

@@ -27,6 +27,9 @@ class MeSchema(ma.Schema):
     display_name = ma.fields.String(allow_none=True)
     role = ma.fields.String()
     area = ma.fields.Nested(AreaRefSchema, allow_none=True)
+    department = ma.fields.Dict(
+        allow_none=True, metadata={"description": "职能部门人员所属部门 {code, name}"}
+    )
 
 
 class TokenSchema(ma.Schema):

@@ -14,6 +14,7 @@ class UserCreateSchema(ma.Schema):
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=256))
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
     area = ma.fields.String(load_default=None, allow_none=True)
+    department = ma.fields.String(load_default=None, allow_none=True)
     display_name = ma.fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=64)
     )
@@ -22,6 +23,7 @@ class UserCreateSchema(ma.Schema):
 class UserUpdateSchema(ma.Schema):
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     area = ma.fields.String(allow_none=True)
+    department = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
     password = ma.fields.String(validate=validate.Length(min=1, max=256))
     display_name = ma.fields.String(allow_none=True, validate=validate.Length(max=64))

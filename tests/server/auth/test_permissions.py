@@ -52,7 +52,10 @@ def test_every_protected_view_declares_a_permission(app):
 @pytest.mark.parametrize(
     ("permission", "roles"),
     [
-        ("areas.read", {"grid_worker", "community_staff", "dispatcher", "admin"}),
+        ("areas.read", permissions.ALL_ROLES),
+        ("people.read", {"grid_worker", "community_staff", "dispatcher", "admin"}),
+        ("reports.transition", permissions.ALL_ROLES),
+        ("reports.contact", {"dispatcher", "admin"}),
         ("areas.manage", {"admin"}),
         ("users.manage", {"admin"}),
         ("audit.read", {"admin"}),

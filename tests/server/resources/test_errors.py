@@ -123,7 +123,7 @@ def test_validation_errors_list_fields_in_chinese(admin):
     assert err["details"]["fields"] == {
         "username": ["长度应在 3 到 64 之间"],
         "password": ["应为文本"],
-        "role": ["取值应为：grid_worker, community_staff, dispatcher, admin"],
+        "role": ["取值应为：grid_worker, community_staff, dispatcher, department_staff, admin"],
         "extra": ["不支持的字段"],
     }
 

@@ -161,15 +161,16 @@ def test_invalid_records_stay_on_the_device_and_do_not_block_the_rest(worker_a, 
     other_grid = person_raw(worker_a, area=worker_b.area)
     changes = {
         "people": table([good, bad_number, bad_id, other_grid]),
-        "reports": table([{"id": wm_id(), "title": "井盖缺失", "_status": "created"}]),
+        # A table of a newer app version that this server does not know yet.
+        "inspections": table([{"id": wm_id(), "title": "井盖缺失", "_status": "created"}]),
     }
     body = push(worker_a, changes, stamp)
     rejected = body["experimentalRejectedIds"]
     assert sorted(rejected["people"]) == sorted([bad_number["id"], bad_id["id"], other_grid["id"]])
-    assert len(rejected["reports"]) == 1
+    assert len(rejected["inspections"]) == 1
     assert "id_number" in body["rejected"]["people"][bad_number["id"]]
     assert "id" in body["rejected"]["people"][bad_id["id"]]
-    assert "服务器" in body["rejected"]["reports"][rejected["reports"][0]]["_"][0]
+    assert "服务器" in body["rejected"]["inspections"][rejected["inspections"][0]]["_"][0]
     assert updated_ids(pull(worker_a)) == [good["id"]]
     assert pull(worker_b)["changes"]["people"]["updated"] == []
 
