@@ -72,11 +72,13 @@ def suggestion_figures() -> dict[str, Any]:
 
 def load_reports(app, grids: list[dict[str, Any]], count: int, rng: random.Random) -> float:
     """``count`` reports over a year, written as rows (the loop's own steps are not what is
-    measured here): 60% closed, the rest spread over the open states, some overdue."""
+    measured here). As in a real year, cases older than three weeks are finished (mostly
+    closed); recent ones are spread over the open states, some of them overdue."""
     from sqlalchemy import insert, select
 
     from ledger.reports import geo
     from ledger.reports.models import Department, Report, ReportCategory
+    from ledger.reports.stats import close_bucket
 
     started = time.perf_counter()
     now = datetime.now(UTC)
@@ -95,7 +97,10 @@ def load_reports(app, grids: list[dict[str, Any]], count: int, rng: random.Rando
             for _ in range(begin, min(begin + 10_000, count)):
                 code, department = rng.choices(leaves, weights)[0]
                 created = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
-                state = "closed" if rng.random() < 0.6 else rng.choice(open_states)
+                if now - created > timedelta(days=21):
+                    state = rng.choices(["closed", "rejected", "duplicate"], [92, 5, 3])[0]
+                else:
+                    state = rng.choices(["closed", *open_states], [40] + [7] * 9)[0]
                 center = rng.choice(HOT) if rng.random() < 0.3 else CENTER
                 lat = center[0] + rng.gauss(0, 0.0008 if center != CENTER else 0.01)
                 lon = center[1] + rng.gauss(0, 0.0008 if center != CENTER else 0.01)
@@ -115,6 +120,7 @@ def load_reports(app, grids: list[dict[str, Any]], count: int, rng: random.Rando
                     else created + timedelta(hours=rng.choice([2, 24, 72, 2000])),
                     "closed_at": created + timedelta(seconds=close) if state == "closed" else None,
                     "close_seconds": close if state == "closed" else None,
+                    "close_bucket": close_bucket(close) if state == "closed" else None,
                 }  # fmt: skip
                 rows.append(row)
             session.execute(insert(Report), rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,3 +26,6 @@ class Ctx:
     scope: Scope
     pii: PiiCipher
     blobs: BlobStore | None = None
+    # Opens a read-only session of its own (never SQLite's write lock): for reads that may
+    # run beside the call's own transaction, e.g. on another thread.
+    read_session: Callable[[], AbstractContextManager[Session]] | None = None

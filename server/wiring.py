@@ -13,7 +13,7 @@ from ledger.context import Ctx
 from ledger.files.blobstore import BlobStore, make_blobstore
 from ledger.registry.pii import PiiCipher
 from server.config import Settings
-from server.db import get_session
+from server.db import app_session, get_session
 
 
 def init_services(app: Flask, settings: Settings) -> None:
@@ -86,12 +86,14 @@ def ctx(session: Session | None = None) -> Ctx:
 
     if session is None and "wangge_ctx" in g:
         return g.wangge_ctx
+    app = current_app._get_current_object()
     made = Ctx(
         session=session or get_session(),
         actor=current_actor(),
         scope=g.scope,
         pii=current_app.extensions["wangge_pii"],
         blobs=blobs(),
+        read_session=lambda: app_session(app, write=False),
     )
     if session is None:
         g.wangge_ctx = made

@@ -22,6 +22,7 @@ from ledger.reports.reports import (
     link_files,
     start_stage,
 )
+from ledger.reports.stats import close_bucket
 
 _STAMPS = {"accepted": "accepted_at", "dispatched": "dispatched_at", "resolved": "resolved_at",
            "closed": "closed_at"}  # fmt: skip
@@ -116,6 +117,7 @@ def transition(ctx: Ctx, report_id: str, data: dict[str, Any],
             start_stage(report, now)
         if action.target == "closed":
             report.close_seconds = int((now - report.reported_at).total_seconds())
+            report.close_bucket = close_bucket(report.close_seconds)
     link_files(ctx, report, photos)
     add_event(ctx, report, action.name, before, comment=comment, photos=photos,
               department_id=event_department, data=extra)  # fmt: skip

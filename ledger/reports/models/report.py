@@ -34,7 +34,14 @@ class Report(Base):
         Index("ix_reports_state_due", "state", "due_at"),
         Index("ix_reports_category_created", "category_code", "created_at"),
         Index("ix_reports_department_created", "department_id", "created_at", "id"),
-    )
+        # The dashboard's three queries each read one covering index, in grouping order:
+        # counts by area, category, state and department; closing times; hotspots.
+        Index("ix_reports_stats", "area_id", "category_code", "state", "department_id", "late",
+              "due_at", "created_at", "cell"),
+        Index("ix_reports_closed", "state", "category_code", "department_id", "close_bucket",
+              "late", "area_id", "created_at"),
+        Index("ix_reports_hotspots", "cell", "area_id", "created_at"),
+    )  # fmt: skip
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("report_categories.code"))
@@ -45,7 +52,7 @@ class Report(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     # Geohash of the location (7 characters, about 150 m): the unit of hotspot statistics.
-    cell: Mapped[str | None] = mapped_column(String(12), index=True)
+    cell: Mapped[str | None] = mapped_column(String(12))
     address: Mapped[str | None] = mapped_column(String(200))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -67,6 +74,8 @@ class Report(Base):
     closed_at: Mapped[datetime | None]
     # Seconds from report to 结案, kept at closing so statistics need no date arithmetic.
     close_seconds: Mapped[int | None]
+    # round(ln(close_seconds) × 32): medians come from a histogram of these (±1.6%).
+    close_bucket: Mapped[int | None]
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
