@@ -26,6 +26,7 @@ from ledger.registry.idnumber import mask_phone
 from ledger.reports import geo
 from ledger.reports.categories import deadline_hours, leaf_category, path_of
 from ledger.reports.departments import get_department
+from ledger.reports.draft_text import clean_title
 from ledger.reports.errors import (
     DuplicateReportId,
     NotReporter,
@@ -219,8 +220,6 @@ def create_report(ctx: Ctx, data: dict[str, Any], *, files_may_follow: bool = Fa
     if not title:
         if not description:
             raise field_error("title", "请填写事件标题或描述")
-        from ledger.reports.draft_text import clean_title
-
         title = clean_title(description)
     report = Report(
         id=rid, category_code=category.code, title=title[:100], description=description,
