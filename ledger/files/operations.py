@@ -43,11 +43,29 @@ def readable_file(ctx: Ctx, sha256: str) -> StoredFile:
     )
     if uploaded:
         return record
-    refs = ctx.session.scalars(select(FileRef.area_id).where(FileRef.sha256 == sha256))
-    if any(ctx.scope.allows(area_id) for area_id in refs):
-        return record
+    refs = ctx.session.execute(
+        select(FileRef.area_id, FileRef.object_type, FileRef.object_id).where(
+            FileRef.sha256 == sha256
+        )
+    )
+    for area_id, object_type, object_id in refs:
+        if ctx.scope.allows(area_id) and _may_read_ref(ctx, object_type, object_id):
+            return record
     # Same answer as a missing file, so hashes cannot be probed for existence.
     raise BlobNotFound(details={"sha256": sha256})
+
+
+def _may_read_ref(ctx: Ctx, object_type: str, object_id: str) -> bool:
+    """Department staff read the files of the cases dispatched to them and nothing else in
+    their area (no ID card scans, no ledger photos)."""
+    if ctx.actor is None or ctx.actor.role != "department_staff":
+        return True
+    if object_type != "report":
+        return False
+    from ledger.reports.models import Report  # the reports package builds on this one
+
+    report = ctx.session.get(Report, object_id)
+    return report is not None and report.department_id == ctx.actor.department_id
 
 
 def add_ref(

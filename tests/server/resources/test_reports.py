@@ -410,3 +410,14 @@ def test_a_dispatcher_corrects_the_category_when_accepting(loop):
     fresh = loop.report(location=near(400, 0))
     r = loop.act(loop.dispatcher, fresh["id"], "reject", comment="x", category="part.public.lamp")
     assert r.status_code == 422
+
+
+def test_department_staff_read_the_files_of_their_cases_only(loop):
+    sha = photo(loop.worker)
+    report = loop.report(photos=[sha])
+    assert loop.staff.get(f"/api/v1/files/{sha}").status_code == 200
+    assert loop.huanwei.get(f"/api/v1/files/{sha}").status_code == 404
+    loop.step(loop.dispatcher, report["id"], "accept")
+    loop.step(loop.dispatcher, report["id"], "dispatch", department="huanwei")
+    assert loop.huanwei.get(f"/api/v1/files/{sha}").status_code == 200
+    assert loop.chengguan.get(f"/api/v1/files/{sha}").status_code == 404
