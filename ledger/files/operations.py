@@ -87,6 +87,24 @@ def add_ref(
         session.flush()
 
 
+def set_refs(session: Session, hashes: list[str], *, object_type: str, object_id: str,
+             area_id: int | None) -> None:  # fmt: skip
+    """Make ``object``'s references exactly ``hashes`` in ``area_id``: files it no longer
+    names stop being readable through it, and a move to another grid moves them along."""
+    wanted = set(hashes)
+    for model in (FileRef, PendingFileRef):
+        for ref in session.scalars(
+            select(model).where(model.object_type == object_type, model.object_id == object_id)
+        ):
+            if ref.sha256 not in wanted:
+                session.delete(ref)
+            else:
+                ref.area_id = area_id
+    session.flush()
+    for sha256 in sorted(wanted):
+        add_ref(session, sha256, object_type=object_type, object_id=object_id, area_id=area_id)
+
+
 def _link_pending(session: Session, sha256: str) -> None:
     """The file has arrived: records that were waiting for it now grant access to it."""
     for pending in session.scalars(select(PendingFileRef).where(PendingFileRef.sha256 == sha256)):

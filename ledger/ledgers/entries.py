@@ -19,6 +19,7 @@ from ledger.audit import operations as audit
 from ledger.context import Ctx
 from ledger.db import atomic, new_uuid, utcnow
 from ledger.errors import InvalidInput
+from ledger.files.operations import set_refs
 from ledger.ledgers.errors import DuplicateEntryId, EntryInvalid, EntryNotFound, TemplateReadOnly
 from ledger.ledgers.fields import PERSONAL, SOURCES, validate_data
 from ledger.ledgers.models import LedgerEntry, LedgerEntryKey, LedgerTemplate
@@ -205,7 +206,16 @@ def create_entry(ctx: Ctx, code: str, body: dict[str, Any]) -> tuple[LedgerTempl
     entry = build_entry(ctx, template, area, _validated(fields, values), record_id)
     with atomic(ctx.session, lambda: DuplicateEntryId(details={"existing_id": record_id})):
         ctx.session.add(entry)
+    _link_files(ctx, entry, fields, values)
     return template, entry
+
+
+def _link_files(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict) -> None:
+    """Whoever may read the entry may open its photos and files (uploaded or still to come)."""
+    hashes = [str(h).lower() for f in fields if f["type"] in ("photo", "file")
+              for h in values.get(f["key"]) or []]  # fmt: skip
+    set_refs(ctx.session, hashes, object_type="ledger_entry", object_id=entry.id,
+             area_id=entry.area_id)  # fmt: skip
 
 
 def build_entry(
@@ -265,6 +275,7 @@ def update_entry(ctx: Ctx, code: str, entry_id: str, body: dict[str, Any],
         entry.area, entry.area_id = area, area.id
         _store(ctx, entry, fields, merged)
         entry.updated_at = utcnow()
+    _link_files(ctx, entry, fields, merged)
     return template, entry
 
 
@@ -276,6 +287,7 @@ def delete_entry(ctx: Ctx, code: str, entry_id: str, expected_version: int | Non
                                               "area": entry.area.code})  # fmt: skip
     with atomic(ctx.session, lambda: EntryNotFound(details={"id": entry_id})):
         ctx.session.delete(entry)
+    set_refs(ctx.session, [], object_type="ledger_entry", object_id=entry.id, area_id=None)
 
 
 @dataclass

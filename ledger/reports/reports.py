@@ -19,7 +19,7 @@ from ledger.db import atomic, new_uuid, utcnow
 from ledger.errors import NotFound
 from ledger.files.blobstore import BlobNotFound
 from ledger.files.models import StoredFile
-from ledger.files.operations import add_ref, readable_file
+from ledger.files.operations import add_ref, readable_file, set_refs
 from ledger.registry.common import check_version, client_id, newest_first_page, normalize_phone
 from ledger.registry.errors import RegistryInvalid
 from ledger.registry.idnumber import mask_phone
@@ -280,17 +280,19 @@ def update_report(ctx: Ctx, report_id: str, changes: dict[str, Any], expected_ve
         location = _location(changes["location"])
         report.lat, report.lon = location if location else (None, None)
         report.cell = geo.geohash(*location) if location else None
-    added: list[str] = []
     if "photos" in changes:
         report.photos = checked_files(ctx, changes["photos"], "photos", may_follow=files_may_follow)
-        added += report.photos
     if "audio_file" in changes:
         audio = changes["audio_file"]
         audio = checked_files(ctx, [audio] if audio else [], "audio_file",
                               may_follow=files_may_follow)  # fmt: skip
         report.audio_file = audio[0] if audio else None
-        added += audio
-    link_files(ctx, report, added)
+    if "photos" in changes or "audio_file" in changes:
+        # Only a report still "reported" is edited: its own files are all its references,
+        # and one it dropped is no longer readable through it.
+        names = [*report.photos, *([report.audio_file] if report.audio_file else [])]
+        set_refs(ctx.session, names, object_type="report", object_id=report.id,
+                 area_id=report.area_id)  # fmt: skip
     after = {k: report_view(ctx, report)[k] for k in changes}
     changed = sorted(k for k in changes if before[k] != after[k])
     if changed:

@@ -356,3 +356,26 @@ def test_bad_requests_get_clear_errors(builtin_ledgers, client, worker_a, app):
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "request_too_large"
     r = worker_a.get(entry_url("visit_log", "not-an-id"))
     assert r.status_code == 404
+
+
+def test_entry_photos_open_for_whoever_reads_the_entry(builtin_ledgers, worker_a, worker_b,
+                                                        staff):  # fmt: skip
+    from tests.server.resources.test_files import make_png, upload
+
+    shas = [upload(worker_a, make_png(seed=s)).get_json()["sha256"] for s in (11, 12)]
+    r = worker_a.post(entry_url("visit_log"), json=visit(worker_a, photos=shas))
+    assert r.status_code == 201, r.get_json()
+    entry = r.get_json()
+    # The office reviewing the ledger sees the photos; another grid's worker does not.
+    assert all(staff.get(f"/api/v1/files/{s}").status_code == 200 for s in shas)
+    assert worker_b.get(f"/api/v1/files/{shas[0]}").status_code == 404
+    # A photo taken off the entry is no longer readable through it.
+    r = worker_a.patch(entry_url("visit_log", entry["id"]), json={"data": {"photos": shas[1:]}},
+                       headers={"If-Match": str(entry["version"])})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    assert staff.get(f"/api/v1/files/{shas[0]}").status_code == 404
+    assert staff.get(f"/api/v1/files/{shas[1]}").status_code == 200
+    assert staff.delete(entry_url("visit_log", entry["id"])).status_code == 204
+    assert staff.get(f"/api/v1/files/{shas[1]}").status_code == 404
+    # The uploader keeps access to what they uploaded.
+    assert worker_a.get(f"/api/v1/files/{shas[0]}").status_code == 200
