@@ -169,7 +169,7 @@ def actor_name(ctx: Ctx) -> str | None:
 def add_event(ctx: Ctx, report: Report, action: str, before: str | None, *,
               comment: str | None = None, photos: list[str] | None = None,
               department_id: int | None = None, data: dict | None = None,
-              system: bool = False) -> ReportEvent:  # fmt: skip
+              system: bool = False, at: datetime | None = None) -> ReportEvent:  # fmt: skip
     """One line of the timeline; ``system`` steps (automatic dispatch) name no person."""
     event = ReportEvent(
         report_id=report.id, action=action, from_state=before, to_state=report.state,
@@ -177,7 +177,7 @@ def add_event(ctx: Ctx, report: Report, action: str, before: str | None, *,
         actor_name="系统" if system else actor_name(ctx),
         actor_role=None if system or ctx.actor is None else ctx.actor.role,
         department_id=department_id, comment=comment, photos=photos or [], data=data or {},
-        at=utcnow(),
+        at=at or utcnow(),
     )  # fmt: skip
     ctx.session.add(event)
     return event

@@ -3,6 +3,7 @@ workflow, stamped with deadlines and written to the timeline."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ledger.context import Ctx
@@ -13,7 +14,7 @@ from ledger.reports import workflow
 from ledger.reports.categories import leaf_category
 from ledger.reports.departments import active_department
 from ledger.reports.errors import NotReporter, ReportNotFound, field_error
-from ledger.reports.models import Report
+from ledger.reports.models import Report, ReportEvent
 from ledger.reports.reports import (
     add_event,
     checked_files,
@@ -58,6 +59,15 @@ def transition(ctx: Ctx, report_id: str, data: dict[str, Any],
                expected_version: int | None) -> Report:  # fmt: skip
     """Take ``data['action']`` on a report: 403 for a role, 409 for a state, 422 for what the
     action needs (a reason, a department, photos …)."""
+    return take(ctx, report_id, data, expected_version)[0]
+
+
+def take(ctx: Ctx, report_id: str, data: dict[str, Any], expected_version: int | None, *,
+         acted_at: datetime | None = None,
+         files_may_follow: bool = False) -> tuple[Report, ReportEvent]:  # fmt: skip
+    """``transition`` for a step taken on a device: at ``acted_at`` (kept within the case's
+    last change and now, since phone clocks drift), photos possibly not uploaded yet.
+    Returns the report and the timeline line the step became."""
     report = get_report(ctx, report_id)
     role = ctx.actor.role if ctx.actor else None
     action = workflow.check(data.get("action"), report.state, role)
@@ -65,10 +75,12 @@ def transition(ctx: Ctx, report_id: str, data: dict[str, Any],
     comment = (data.get("comment") or "").strip() or None
     if action.needs_comment and not comment:
         raise field_error("comment", f"“{action.label}”需要填写原因")
-    photos = checked_files(ctx, data.get("photos"), "photos")
+    photos = checked_files(ctx, data.get("photos"), "photos", may_follow=files_may_follow)
     if action.needs_photos and not photos:
         raise field_error("photos", f"“{action.label}”需要附现场照片")
     now = utcnow()
+    if acted_at is not None:
+        now = max(min(acted_at, now), report.updated_at)
     before = report.state
     extra: dict[str, Any] = {}
     event_department = None
@@ -119,8 +131,10 @@ def transition(ctx: Ctx, report_id: str, data: dict[str, Any],
             report.close_seconds = int((now - report.reported_at).total_seconds())
             report.close_bucket = close_bucket(report.close_seconds)
     link_files(ctx, report, photos)
-    add_event(ctx, report, action.name, before, comment=comment, photos=photos,
-              department_id=event_department, data=extra)  # fmt: skip
+    if acted_at is not None:
+        extra["offline"] = True
+    event = add_event(ctx, report, action.name, before, comment=comment, photos=photos,
+                      department_id=event_department, data=extra, at=now)  # fmt: skip
     report.updated_at = now
     ctx.session.flush()
-    return report
+    return report, event

@@ -1,9 +1,13 @@
-"""Issue reports as a syncable entity: a report made in a basement syncs when the phone is back
+"""Issue reports as syncable entities: a report made in a basement syncs when the phone is back
 online, and every step of its case (立案, 派遣, 结案 …) reaches the reporter's phone.
 
-Devices write the report itself: created offline, then corrected by its reporter until a
-dispatcher takes it up. The case fields (``state``, ``department``, ``due_at`` …) belong to the
-server; devices read them and whatever they send for them is ignored.
+``report``: devices write the report itself, created offline, then corrected by its reporter
+until a dispatcher takes it up. The case fields (``state``, ``department``, ``due_at`` …)
+belong to the server; devices read them and whatever they send for them is ignored.
+
+``report_action``: a step a device took offline (核查 on site, 评价), created once and applied
+as the transition API would, at the time it was taken. If the case moved on meanwhile the
+push is refused with the reason, and the device shows it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from ledger.context import Ctx
 from ledger.errors import Forbidden
 from ledger.files.blobstore import is_sha256
 from ledger.reports import reports as ops
-from ledger.reports.models import Report
+from ledger.reports.actions import record_action
+from ledger.reports.models import Report, ReportAction
 from sync.entities.common import field_errors, plain
 from sync.registry import SyncEntity, register
 
@@ -45,7 +50,7 @@ def _location(fields: dict[str, Any], current: Report | None = None) -> dict | N
     return None if lat is None and lon is None else {"lat": lat, "lon": lon}
 
 
-def _time(value: Any) -> datetime | None:
+def _time(value: Any, field: str = "reported_at") -> datetime | None:
     if value in (None, ""):
         return None
     try:
@@ -54,9 +59,9 @@ def _time(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value / 1000, UTC)
         parsed = datetime.fromisoformat(str(value))
     except (ValueError, OverflowError, OSError):
-        raise field_errors({"reported_at": "时间格式不正确"}) from None
+        raise field_errors({field: "时间格式不正确"}) from None
     if parsed.tzinfo is None:
-        raise field_errors({"reported_at": "时间须带时区"})
+        raise field_errors({field: "时间须带时区"})
     return parsed
 
 
@@ -147,6 +152,76 @@ ENTITY = register(
         changed=changed,
         write_permission="reports.create",
         delete_permission="reports.create",
+        file_refs=file_refs,
+        json_fields=("photos",),
+    )
+)
+
+
+ACTION_FIELDS = ("report", "action", "comment", "department", "duplicate_of", "photos",
+                 "satisfied", "category", "acted_at")  # fmt: skip
+ACTION_COLUMNS = {"report_id": "report", "action": "action", "comment": "comment",
+                  "department": "department", "duplicate_of": "duplicate_of",
+                  "photos": "photos", "satisfied": "satisfied", "category": "category",
+                  "acted_at": "acted_at"}  # fmt: skip
+
+
+class ActionFinal(Forbidden):
+    code = "reports.action_final"
+    message = "已提交的办理操作不能修改或撤回"
+
+
+def create_action(ctx: Ctx, record_id: str, fields: dict[str, Any]) -> ReportAction:
+    unknown = sorted(set(fields) - set(ACTION_FIELDS))
+    if unknown:
+        raise field_errors({k: "未知字段，请更新应用" for k in unknown})
+    acted_at = _time(fields.get("acted_at"), "acted_at")
+    if acted_at is None:
+        raise field_errors({"acted_at": "请提供操作时间"})
+    return record_action(ctx, record_id, fields, acted_at)
+
+
+def refuse_action_change(ctx: Ctx, action: ReportAction, fields: dict[str, Any] | None = None):
+    raise ActionFinal(details={"id": action.id})
+
+
+def read_action(ctx: Ctx, action: ReportAction) -> dict[str, Any]:
+    return {
+        "report": action.report_id, "action": action.action, "comment": action.comment,
+        "department": action.department, "duplicate_of": action.duplicate_of,
+        "photos": list(action.photos or []), "satisfied": action.satisfied,
+        "category": action.category, "acted_at": action.acted_at.isoformat(),
+    }  # fmt: skip
+
+
+def action_changed(ctx: Ctx, action: ReportAction, fields: dict[str, Any]) -> dict[str, Any]:
+    current = read_action(ctx, action)
+    out = {}
+    for key, value in fields.items():
+        if key == "acted_at":
+            if _time(value, "acted_at") != action.acted_at:
+                out[key] = value
+        elif plain(value) != plain(current.get(key)):
+            out[key] = value
+    return out
+
+
+ACTION_ENTITY = register(
+    SyncEntity(
+        name="report_action",
+        table="report_actions",
+        model=ReportAction,
+        fields=ACTION_FIELDS,
+        columns=ACTION_COLUMNS,
+        area_of=lambda action: action.area_id,
+        dedupe=lambda ctx, fields: None,
+        create=create_action,
+        update=refuse_action_change,
+        delete=refuse_action_change,
+        read=read_action,
+        changed=action_changed,
+        write_permission="reports.transition",
+        delete_permission="reports.transition",
         file_refs=file_refs,
         json_fields=("photos",),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.plugins.reports import URL, near
+from tests.plugins.reports import URL, near, photo
 from tests.server.resources.test_files import make_png, upload
 from tests.server.resources.test_sync import mutation, pull_all, push
 
@@ -80,3 +80,56 @@ def test_sync_keeps_reports_in_scope_and_checks_them(loop):
     (again,) = push(loop.worker, created)
     assert again["status"] in ("applied", "duplicate"), again
     assert len(loop.admin.get(URL).get_json()["items"]) == 1
+
+
+def test_a_check_on_site_taken_offline_applies_when_the_phone_syncs(loop):
+    report = loop.in_state("resolved")
+    rid = report["id"]
+    png = make_png(seed=91)
+    sha = hashlib.sha256(png).hexdigest()
+    # In the basement at 10:00; back in signal later. The photo has not been uploaded yet.
+    acted = "2026-11-24T10:00:00+08:00"
+    verify = mutation("report_action", report=rid, action="verify", photos=[sha],
+                      comment="现场已清理干净", acted_at=acted)  # fmt: skip
+    (result,) = push(loop.worker, verify)
+    assert result["status"] == "applied", result
+    assert result["missing_files"] == [sha]
+    after = loop.dispatcher.get(f"{URL}/{rid}").get_json()
+    assert after["state"] == "verified"
+    step = loop.dispatcher.get(f"{URL}/{rid}/timeline").get_json()["items"][-1]
+    assert step["action"] == "verify" and step["data"] == {"offline": True}
+    assert step["photos"] == [sha] and step["actor"]["role"] == "grid_worker"
+    assert upload(loop.worker, png).status_code in (200, 201)
+    assert loop.dispatcher.get(f"/api/v1/files/{sha}").status_code == 200
+    # The same push again (a retry after a lost answer) takes nothing twice.
+    (again,) = push(loop.worker, verify)
+    assert again["status"] in ("applied", "duplicate"), again
+    steps = loop.dispatcher.get(f"{URL}/{rid}/timeline").get_json()["items"]
+    assert [s["action"] for s in steps].count("verify") == 1
+    # Steps travel to other devices; they cannot be edited or withdrawn.
+    changes, _, _ = pull_all(loop.staff)
+    pulled = {c["id"]: c for c in changes if c["entity"] == "report_action"}[verify["id"]]
+    assert pulled["fields"]["action"] == "verify" and pulled["fields"]["report"] == rid
+    edit = mutation("report_action", record_id=verify["id"], base=1, comment="改")
+    (result,) = push(loop.worker, edit)
+    assert result["status"] == "rejected" and result["errors"]["code"] == "reports.action_final"
+
+
+def test_an_offline_step_the_case_has_moved_past_is_refused_with_the_reason(loop):
+    report = loop.in_state("resolved")
+    rid = report["id"]
+    loop.step(loop.staff, rid, "reopen", comment="仍有垃圾")  # someone else, online, first
+    late = mutation("report_action", report=rid, action="verify", photos=[photo(loop.worker)],
+                    acted_at="2026-11-24T10:00:00+08:00")  # fmt: skip
+    (result,) = push(loop.worker, late)
+    assert result["status"] == "rejected"
+    assert result["errors"]["code"] == "reports.transition_not_allowed"
+    assert loop.dispatcher.get(f"{URL}/{rid}").get_json()["state"] == "reopened"
+    # Steps for cases outside the device's grids, or without a time, are refused too.
+    other = loop.report(user=loop.other_worker, area="G3", location=near(900, 0))
+    stray = mutation("report_action", report=other["id"], action="verify",
+                     acted_at=late["fields"]["acted_at"])  # fmt: skip
+    (result,) = push(loop.worker, stray)
+    assert result["status"] == "rejected" and "report" in str(result["errors"])
+    (result,) = push(loop.worker, mutation("report_action", report=rid, action="verify"))
+    assert result["status"] == "rejected" and "acted_at" in str(result["errors"])
