@@ -4,6 +4,8 @@ reporter until taken up, and every step of the case pulled back to the phone."""
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import UTC, datetime, timedelta
 
 from tests.plugins.reports import URL, near, photo
 from tests.server.resources.test_files import make_png, upload
@@ -133,3 +135,35 @@ def test_an_offline_step_the_case_has_moved_past_is_refused_with_the_reason(loop
     assert result["status"] == "rejected" and "report" in str(result["errors"])
     (result,) = push(loop.worker, mutation("report_action", report=rid, action="verify"))
     assert result["status"] == "rejected" and "acted_at" in str(result["errors"])
+
+
+def test_reports_and_offline_steps_over_the_watermelondb_protocol(loop):
+    from tests.server.resources import test_sync_watermelon as wm
+
+    stamp = wm.pull(loop.worker)["timestamp"]
+    made = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    made_ms = int(made.timestamp() * 1000)  # WatermelonDB keeps times as milliseconds
+    raw = {"id": wm.wm_id(), "category": "part.public.manhole", "title": "井盖缺失",
+           "description": "幸福路12号门口井盖没了", "area": "G1", "urgency": "high",
+           "photos": "[]", "lat": near()["lat"], "lon": near()["lon"],
+           "reported_at": made_ms, "state": "reported", "_status": "created",
+           "_changed": ""}  # fmt: skip
+    body = wm.push(loop.worker, {"reports": wm.table([raw])}, stamp)
+    assert body["experimentalRejectedIds"] == {}, body
+    report = loop.dispatcher.get(f"{URL}/{raw['id']}").get_json()
+    assert report["urgency"] == "high"
+    assert datetime.fromisoformat(report["reported_at"]) == made
+    loop.step(loop.dispatcher, raw["id"], "accept")
+    pulled = wm.pull(loop.worker, stamp)["changes"]
+    (row,) = [r for r in pulled["reports"]["updated"] if r["id"] == raw["id"]]
+    assert row["state"] == "accepted" and json.loads(row["photos"]) == []
+    assert pulled["report_actions"]["updated"] == []
+    # An evaluation the app queued offline, as a WatermelonDB row.
+    rid = loop.in_state("closed")["id"]
+    step = {"id": wm.wm_id(), "report": rid, "action": "evaluate", "satisfied": True,
+            "photos": "[]", "acted_at": "2026-11-24T10:00:00+08:00", "_status": "created",
+            "_changed": ""}  # fmt: skip
+    stamp = wm.pull(loop.worker)["timestamp"]
+    body = wm.push(loop.worker, {"report_actions": wm.table([step])}, stamp)
+    assert body["experimentalRejectedIds"] == {}, body
+    assert loop.dispatcher.get(f"{URL}/{rid}").get_json()["satisfied"] is True
