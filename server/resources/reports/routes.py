@@ -24,9 +24,12 @@ from server.resources.reports.schemas import (
     TimelineSchema,
     TransitionSchema,
 )
+from server.uploads import install_upload_limit
 from server.wiring import ctx
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="事件上报与处置闭环")
+# A dictated draft uploads its recording here.
+install_upload_limit(blp)
 
 
 @blp.route("")

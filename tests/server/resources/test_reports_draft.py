@@ -99,3 +99,23 @@ def test_bad_drafts_are_refused(loop):
                          content_type="multipart/form-data")  # fmt: skip
     assert r.status_code in (415, 422)
     assert loop.huanwei.post(DRAFT, json={"text": "垃圾"}).status_code == 403
+
+
+def test_oversized_corrupt_and_anonymous_requests_get_clear_errors(loop, app, client):
+    limit = app.extensions["wangge_settings"].max_upload_bytes
+    big = io.BytesIO(b"RIFF" + b"\0" * (limit + 2_000_000))
+    r = loop.worker.post(DRAFT, data={"audio": (big, "long.wav", "audio/wav")},
+                         content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 413 and r.get_json()["error"]["code"]
+    r = loop.worker.post(URL, data=b'{"category": "event.city.garbage", "title": ',
+                         content_type="application/json")  # fmt: skip
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_json"
+    r = loop.worker.post(URL, data="category=x", content_type="text/plain")
+    assert r.status_code == 415
+    anonymous = [("get", URL), ("post", URL), ("post", DRAFT), ("get", f"{URL}/stats"),
+                 ("post", f"{URL}/00000000-0000-0000-0000-000000000000/transitions"),
+                 ("get", "/api/v1/departments"), ("get", "/api/v1/routing-rules")]  # fmt: skip
+    for method, url in anonymous:
+        r = getattr(client, method)(url, json={} if method == "post" else None)
+        assert r.status_code == 401, (method, url)
+        assert r.get_json()["error"]["code"] == "auth.required"
