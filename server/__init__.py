@@ -69,6 +69,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_services(app, settings)
     api = Api(app)
     register_blueprints(api, app)
+    from server.console import register_console
+
+    register_console(app)
     register_auth(app)
     register_content_type_check(app)
     register_error_handlers(app)

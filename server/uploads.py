@@ -50,6 +50,11 @@ def ingest_upload(field: str):
             "请选择要上传的文件",
             {"fields": {field: ["必填项"]}},
         )
+    return part, ingest_part(part, field)
+
+
+def ingest_part(part, field: str):
+    """Spool one multipart part to disk while hashing; 422 if it is empty."""
     settings = current_app.extensions["wangge_settings"]
     upload = ingest_stream(
         part.stream, settings.data_dir / "tmp", max_bytes=settings.max_upload_bytes
@@ -62,4 +67,4 @@ def ingest_upload(field: str):
             "上传的文件是空的，请重新选择文件",
             {"fields": {field: ["文件为空"]}},
         )
-    return part, upload
+    return upload

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from ledger.areas.models import Area
 from ledger.areas.operations import get_area_by_code
@@ -496,6 +496,19 @@ def list_reports(ctx: Ctx, filters: ReportFilter, *, limit: int,
     if filters.mine:
         stmt = stmt.where(Report.reporter_id == (ctx.actor.id if ctx.actor else -1))
     return newest_first_page(ctx.session, stmt, Report, limit, cursor)
+
+
+def state_counts(ctx: Ctx) -> dict[str, int]:
+    """How many reports the caller may see are in each state, and how many are overdue."""
+    counts = dict(ctx.session.execute(
+        select(Report.state, func.count()).where(visible(ctx)).group_by(Report.state)
+    ).all())  # fmt: skip
+    counts["overdue"] = ctx.session.scalar(
+        select(func.count()).where(
+            visible(ctx), Report.state.not_in(FINAL), Report.due_at < utcnow()
+        )
+    )
+    return counts
 
 
 def timeline(ctx: Ctx, report_id: str) -> list[dict[str, Any]]:

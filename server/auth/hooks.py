@@ -25,8 +25,9 @@ def register_auth(app: Flask) -> None:
         # Unknown URLs fall through to the 404 envelope; OPTIONS is answered by Flask itself.
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
             return None
-        # Open311 clients are systems, not people: they present an API key per call instead.
-        if endpoint.startswith("open311."):
+        # Open311 clients are systems, not people: they present an API key per call instead;
+        # console pages carry their own signed-cookie session.
+        if endpoint.startswith(("open311.", "console.")):
             return None
         # A separate read transaction: a write request must not take the write lock for auth.
         with read_session() as session:

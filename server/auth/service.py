@@ -29,6 +29,8 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+    # The login session the tokens belong to (the console keeps it in its cookie).
+    session_id: str = ""
 
 
 def _settings():
@@ -69,7 +71,7 @@ def _issue(session: Session, auth_session: AuthSession, user: User) -> TokenPair
         )
     )
     session.flush()
-    return TokenPair(access, refresh, expires_in)
+    return TokenPair(access, refresh, expires_in, auth_session.id)
 
 
 def _throttle(session: Session, username: str, ip: str | None) -> ApiError | None:
@@ -230,10 +232,15 @@ def authenticate(session: Session) -> None:
     sub, sid = str(claims["sub"]), claims["sid"]
     if claims.get("typ") != "access" or not sub.isdigit() or not isinstance(sid, str):
         raise ApiError(401, "auth.invalid_token", "登录凭证无效，请重新登录")
+    bind_user(session, int(sub), sid)
+
+
+def bind_user(session: Session, user_id: int, sid: str) -> None:
+    """Set ``g.user``, ``g.auth_session_id`` and ``g.scope`` for a live login session."""
     row = session.execute(
         select(User, AuthSession.revoked_at)
         .join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.id == sid, User.id == int(sub))
+        .where(AuthSession.id == sid, User.id == user_id)
     ).first()
     if row is None or row[1] is not None:
         raise ApiError(401, "auth.session_revoked", "您已退出登录，请重新登录")
@@ -241,7 +248,7 @@ def authenticate(session: Session) -> None:
     if not user.active:
         raise ApiError(403, "auth.account_disabled", "该账号已停用，请联系管理员")
     g.user = user
-    g.auth_session_id = claims["sid"]
+    g.auth_session_id = sid
     g.scope = scope_for(session, user)
 
 

@@ -40,21 +40,25 @@ class FileByHashViews(MethodView):
     @blp.response(200)
     def get(self, sha256):
         """Download a file you uploaded or that belongs to a record you may see"""
-        if not is_sha256(sha256):
-            raise ApiError(404, "files.not_found", "文件不存在")
-        c = ctx()
-        record = ops.readable_file(c, sha256)
-        if request.headers.get("If-None-Match", "").strip('"') == sha256:
-            return Response(status=304)
-        reader = c.blobs.open(sha256)
+        return file_response(ctx(), sha256)
 
-        # A plain iterator, not stream_with_context: streaming must not keep this request's
-        # context (and its user) alive after the view returns.
-        response = Response(iter(lambda: reader.read(1 << 16), b""), mimetype=record.content_type)
-        response.call_on_close(reader.close)
-        response.headers["Content-Length"] = str(record.size)
-        response.headers["ETag"] = f'"{sha256}"'
-        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Disposition"] = content_disposition(None)
-        return response
+
+def file_response(c, sha256: str) -> Response:
+    """The blob streamed with its type, if the caller may read it (the console reuses this)."""
+    if not is_sha256(sha256):
+        raise ApiError(404, "files.not_found", "文件不存在")
+    record = ops.readable_file(c, sha256)
+    if request.headers.get("If-None-Match", "").strip('"') == sha256:
+        return Response(status=304)
+    reader = c.blobs.open(sha256)
+
+    # A plain iterator, not stream_with_context: streaming must not keep this request's
+    # context (and its user) alive after the view returns.
+    response = Response(iter(lambda: reader.read(1 << 16), b""), mimetype=record.content_type)
+    response.call_on_close(reader.close)
+    response.headers["Content-Length"] = str(record.size)
+    response.headers["ETag"] = f'"{sha256}"'
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = content_disposition(None)
+    return response

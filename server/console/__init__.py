@@ -1,0 +1,89 @@
+"""The web console (社区工作台) for community staff, dispatchers and departments: Chinese pages
+served by the same app under /console/, signed-cookie sessions with CSRF tokens, the same
+permissions and scopes as the JSON API, and no asset from outside the server."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
+
+from ledger.errors import LedgerError
+from server.auth.service import bind_user
+from server.db import read_session
+from server.errors import KIND_STATUS, ApiError
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static", static_url_path="/static")  # fmt: skip
+OPEN_ENDPOINTS = {"console.login", "console.static"}
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use; every form and fetch sends it back."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+@bp.before_request
+def _session_user():
+    """Pages need a live login session; a revoked or disabled one goes back to the login."""
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    uid, sid = session.get("uid"), session.get("sid")
+    if not uid or not sid:
+        return redirect(url_for("console.login", next=request.full_path))
+    with read_session() as reader:
+        try:
+            bind_user(reader, int(uid), str(sid))
+        except ApiError:
+            session.clear()
+            return redirect(url_for("console.login"))
+    return None
+
+
+@bp.before_request
+def _check_csrf():
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        raise ApiError(400, "console.csrf", "页面已过期，请刷新后重试")
+    return None
+
+
+@bp.context_processor
+def _globals():
+    from ledger.ledgers.entries import CHINA
+    from server.auth.permissions import can
+
+    user = g.get("user")
+    return {"csrf_token": csrf_token, "user": user, "china": CHINA,
+            "can": lambda permission: user is not None and can(user.role, permission)}  # fmt: skip
+
+
+def _error_page(status: int, code: str, message: str):
+    return render_template("console/error.html", status=status, code=code,
+                           message=message), status  # fmt: skip
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    if exc.status == 401:
+        session.clear()
+        return redirect(url_for("console.login"))
+    return _error_page(exc.status, exc.code, exc.message)
+
+
+@bp.errorhandler(LedgerError)
+def _domain_error(exc: LedgerError):
+    return _error_page(KIND_STATUS.get(exc.kind, 400), exc.code, exc.message)
+
+
+def register_console(app: Flask) -> None:
+    from server.console import views  # noqa: F401  (routes)
+
+    # The cookie is for these pages only; the JSON API stays bearer-token based.
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"] or "Lax"
+    app.config["SESSION_COOKIE_PATH"] = app.config["SESSION_COOKIE_PATH"] or "/console"
+    app.register_blueprint(bp)

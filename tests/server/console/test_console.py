@@ -1,0 +1,150 @@
+"""The web console through real HTTP: cookie sessions, CSRF, the dashboard and the report loop."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from tests.plugins.reports import near
+from tests.server.resources.test_files import make_png
+
+
+class Browser:
+    """A user at the console: a cookie jar of its own (a test client) and the page's token."""
+
+    def __init__(self, app, user):
+        self.client = app.test_client()
+        self.user = user
+        self.csrf = None
+
+    def login(self):
+        self.get("/console/login")
+        r = self.post("/console/login", {"username": self.user.username,
+                                         "password": self.user.password})  # fmt: skip
+        assert r.status_code == 302, r.get_data(as_text=True)[:500]
+        return r
+
+    def get(self, url, status=200):
+        r = self.client.get(url)
+        assert r.status_code == status, (url, r.status_code, r.get_data(as_text=True)[:500])
+        html = r.get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        if token:
+            self.csrf = token.group(1)
+        return html
+
+    def post(self, url, data, **kw):
+        return self.client.post(url, data={"csrf_token": self.csrf, **data}, **kw)
+
+
+@pytest.fixture
+def browsers(app, loop):
+    def _open(user):
+        b = Browser(app, user)
+        b.login()
+        return b
+
+    return _open
+
+
+def test_pages_need_a_login_and_a_wrong_password_says_so(app, client, loop):
+    r = client.get("/console/reports?state=reported")
+    assert r.status_code == 302 and "/console/login?next=" in r.headers["Location"]
+    b = Browser(app, loop.dispatcher)
+    client = b.client
+    # A login form without the page's token (posted from another site) is refused.
+    r = client.post("/console/login", data={"username": loop.dispatcher.username,
+                                            "password": loop.dispatcher.password})  # fmt: skip
+    assert r.status_code == 400
+    b.get("/console/login")
+    r = b.post("/console/login", {"username": loop.dispatcher.username,
+                                  "password": "wrong-Passw0rd"})  # fmt: skip
+    assert r.status_code == 401 and "用户名或密码错误" in r.get_data(as_text=True)
+    login = {"username": loop.dispatcher.username, "password": loop.dispatcher.password}
+    r = b.post("/console/login?next=//evil.example/x", login)
+    assert r.status_code == 302 and r.headers["Location"] == "/console/"
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+    # The API stays token based: the console cookie opens nothing there.
+    assert client.get("/api/v1/reports").status_code == 401
+
+
+def test_the_dashboard_counts_what_the_user_may_see(browsers, loop):
+    loop.report()
+    loop.report(location=near(300, 0))
+    loop.report(user=loop.other_worker, area="G3", location=near(900, 0))
+    staff = browsers(loop.staff)
+    html = staff.get("/console/")
+    assert "一张图" in html and "今日新增" in html
+    assert re.search(r'<span class="n">2</span><span>已上报</span>', html)
+    assert "待处理同步冲突" in html and "按时结案率" in html
+    dispatcher = browsers(loop.dispatcher)
+    assert re.search(r'<span class="n">3</span><span>已上报</span>', dispatcher.get("/console/"))
+
+
+def test_a_report_goes_from_reported_to_closed_in_the_console(app, browsers, loop):
+    report = loop.report(title="楼下垃圾堆积")
+    rid = report["id"]
+    dispatcher = browsers(loop.dispatcher)
+    queue = dispatcher.get("/console/reports?state=reported")
+    assert "楼下垃圾堆积" in queue
+    page = dispatcher.get(f"/console/reports/{rid}")
+    assert ">立案</button>" in page and ">不予立案</button>" in page
+    assert ">核查通过</button>" not in page and ">开始处置</button>" not in page
+    # Without the page's token the step is refused and nothing changes.
+    r = dispatcher.client.post(f"/console/reports/{rid}/transitions", data={"action": "accept"})
+    assert r.status_code == 400 and "页面已过期" in r.get_data(as_text=True)
+    r = dispatcher.post(f"/console/reports/{rid}/transitions", {"action": "accept"})
+    assert r.status_code == 302
+    dispatcher.get(f"/console/reports/{rid}")
+    step = {"action": "dispatch", "department": "huanwei", "comment": "请尽快清运"}
+    r = dispatcher.post(f"/console/reports/{rid}/transitions", step)
+    assert r.status_code == 302
+    department = browsers(loop.huanwei)
+    page = department.get(f"/console/reports/{rid}")
+    assert ">开始处置</button>" in page and ">立案</button>" not in page
+    department.post(f"/console/reports/{rid}/transitions", {"action": "start"})
+    department.get(f"/console/reports/{rid}")
+    # Resolving without a photo is refused with the reason on an error page.
+    r = department.post(f"/console/reports/{rid}/transitions", {"action": "resolve"})
+    assert r.status_code == 422 and "需要附现场照片" in r.get_data(as_text=True)
+    png = make_png(seed=123)
+    r = department.post(f"/console/reports/{rid}/transitions",
+                        {"action": "resolve", "photos": (io.BytesIO(png), "done.png")},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 302
+    page = department.get(f"/console/reports/{rid}")
+    assert "已处置" in page
+    sha = re.findall(r"/console/files/([0-9a-f]{64})", page)[-1]
+    assert department.client.get(f"/console/files/{sha}").data == png
+    loop.step(loop.worker, rid, "verify", photos=[loop_photo(loop)])
+    dispatcher.get(f"/console/reports/{rid}")
+    r = dispatcher.post(f"/console/reports/{rid}/transitions", {"action": "close"})
+    assert r.status_code == 302
+    page = dispatcher.get(f"/console/reports/{rid}")
+    assert "已结案" in page and "办理记录" in page
+    for step in ("上报", "立案", "派遣", "开始处置", "处置完成", "核查通过", "结案"):
+        assert f"<b>{step}</b>" in page
+    assert loop.dispatcher.get(f"/api/v1/reports/{rid}").get_json()["state"] == "closed"
+
+
+def loop_photo(loop):
+    from tests.plugins.reports import photo
+
+    return photo(loop.worker)
+
+
+def test_logout_ends_the_session_and_errors_are_pages(browsers, loop):
+    dispatcher = browsers(loop.dispatcher)
+    html = dispatcher.get("/console/reports/00000000-0000-0000-0000-000000000000", status=404)
+    assert "找不到该事件" in html
+    dispatcher.get("/console/")
+    r = dispatcher.post("/console/logout", {})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/console/login")
+    r = dispatcher.client.get("/console/")
+    assert r.status_code == 302 and "/console/login" in r.headers["Location"]
+    # Grid workers may look, but the registers' roles still apply: no stats for them.
+    worker = browsers(loop.worker)
+    assert "按时结案率" not in worker.get("/console/")
