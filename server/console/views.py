@@ -163,3 +163,36 @@ def file(sha256: str):
     """A photo or recording of a record you may see"""
     check("files.read")
     return file_response(ctx(), sha256)
+
+
+ENTITY_NAMES = {"person": "居民", "household": "户", "ledger_entry": "台账记录", "report": "事件",
+                "report_action": "办理操作"}  # fmt: skip
+KIND_NAMES = {"fields": "同时修改", "delete": "删除已被修改的记录", "deleted": "修改已删除的记录",
+              "duplicate": "重复登记"}  # fmt: skip
+
+
+@bp.route("/conflicts")
+def conflicts():
+    """Open sync conflicts: the device's and the server's values side by side"""
+    check("sync.conflicts")
+    from sync import conflicts as sync_conflicts
+
+    c = ctx()
+    items = [sync_conflicts.conflict_view(c, x) for x in sync_conflicts.list_conflicts(c)]
+    for item in items:
+        item["fields"] = sorted(set(item["client"]) | set(item["server"]))
+    return render_template("console/conflicts.html", items=items, entity_names=ENTITY_NAMES,
+                           kind_names=KIND_NAMES)  # fmt: skip
+
+
+@bp.route("/conflicts/<string:conflict_id>", methods=["POST"])
+def resolve_conflict(conflict_id: str):
+    """Keep the device's or the server's values, in one click"""
+    check("sync.conflicts")
+    from sync import conflicts as sync_conflicts
+
+    choice = request.form.get("choice")
+    if choice not in ("client", "server"):
+        raise ApiError(422, "validation_error", "请选择保留哪一方的值")
+    sync_conflicts.resolve(ctx(), conflict_id, choice, None)
+    return redirect(url_for("console.conflicts"))

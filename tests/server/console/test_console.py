@@ -148,3 +148,36 @@ def test_logout_ends_the_session_and_errors_are_pages(browsers, loop):
     # Grid workers may look, but the registers' roles still apply: no stats for them.
     worker = browsers(loop.worker)
     assert "按时结案率" not in worker.get("/console/")
+
+
+def test_a_sync_conflict_is_resolved_with_one_click(builtin_ledgers, browsers, loop):
+    from tests.server.resources.test_ledgers import entry_url
+    from tests.server.resources.test_sync import mutation, push
+
+    data = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
+            "situation": "地下室没有信号", "visitor": "李网格"}  # fmt: skip
+    created = mutation("ledger_entry", ledger="visit_log", area="G1", data=data)
+    assert push(loop.worker, created)[0]["status"] == "applied"
+    r = loop.staff.patch(entry_url("visit_log", created["id"]),
+                         json={"data": {"situation": "办公室补录：老人血压偏高"}},
+                         headers={"If-Match": "1"})  # fmt: skip
+    assert r.status_code == 200
+    edit = mutation("ledger_entry", record_id=created["id"], base=1,
+                    data={"situation": "回访：老人已就医"})  # fmt: skip
+    assert push(loop.worker, edit)[0]["status"] == "conflict"
+
+    staff = browsers(loop.staff)
+    assert re.search(r'<span class="n">1</span><span>待处理同步冲突</span>', staff.get("/console/"))
+    page = staff.get("/console/conflicts")
+    assert "台账记录 · 同时修改" in page and "回访：老人已就医" in page
+    assert "办公室补录：老人血压偏高" in page
+    conflict_id = re.search(r'id="c-([0-9a-f-]+)"', page).group(1)
+    r = staff.post(f"/console/conflicts/{conflict_id}", {"choice": "client"})
+    assert r.status_code == 302
+    assert "没有待处理的同步冲突" in staff.get("/console/conflicts")
+    entry = loop.staff.get(entry_url("visit_log", created["id"])).get_json()
+    assert entry["data"]["situation"] == "回访：老人已就医"
+    # Grid workers have no conflict page.
+    worker = browsers(loop.worker)
+    assert "同步冲突" not in worker.get("/console/")
+    assert worker.client.get("/console/conflicts").status_code == 403
