@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import select
-
 from ledger.context import Ctx
 from ledger.registry.placenames import place_names
+from ledger.reports.categories import path_of
 from ledger.reports.draft_text import clean_title, find_places, urgency
 from ledger.reports.errors import field_error
 from ledger.reports.models import ReportCategory
@@ -17,16 +16,6 @@ from ledger.reports.reports import possible_duplicates, report_area
 from ledger.reports.suggest import Suggester
 
 TOP_K = 3
-
-
-def _with_parents(ctx: Ctx, codes: list[str]) -> dict[str, ReportCategory]:
-    found = {c.code: c for c in ctx.session.scalars(
-        select(ReportCategory).where(ReportCategory.code.in_(codes)))}  # fmt: skip
-    parents = {c.parent_code for c in found.values() if c.parent_code} - found.keys()
-    if parents:
-        found.update({c.code: c for c in ctx.session.scalars(
-            select(ReportCategory).where(ReportCategory.code.in_(parents)))})  # fmt: skip
-    return found
 
 
 def draft_from_text(
@@ -41,16 +30,12 @@ def draft_from_text(
         raise field_error("text", "没有识别到内容，请重新录音或输入文字")
     area_obj = report_area(ctx, area, required=False)
     suggested = suggester.suggest(text, k=TOP_K)
-    codes = [code for code, _ in suggested]
-    categories = _with_parents(ctx, codes)
     suggestions = []
     for code, score in suggested:
-        c = categories.get(code)
-        if c is None:
-            continue
-        parent = categories.get(c.parent_code)
-        path = f"{parent.name}/{c.name}" if parent else c.name
-        suggestions.append({"code": code, "name": c.name, "path": path, "score": score})
+        c = ctx.session.get(ReportCategory, code)
+        if c is not None:
+            suggestions.append({"code": code, "name": c.name, "path": path_of(ctx.session, c),
+                                "score": score})  # fmt: skip
     known = place_names(ctx.session, area_obj) if area_obj is not None else []
     cues = urgency(text)
     duplicates: list[dict] = []

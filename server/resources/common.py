@@ -8,6 +8,13 @@ from flask import request
 from server.errors import ApiError
 
 
+class CommaList(ma.fields.Field):
+    """A query parameter holding several values: ``state=reported,accepted``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
 class PageQuerySchema(ma.Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
     cursor = ma.fields.String(load_default=None)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-
-class _CommaList(ma.fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
-        return [v.strip() for v in str(value).split(",") if v.strip()]
+from server.resources.common import CommaList
 
 
 class RequestsQuerySchema(ma.Schema):
@@ -16,11 +13,11 @@ class RequestsQuerySchema(ma.Schema):
         unknown = ma.EXCLUDE  # jurisdiction_id and vendor extensions are ignored
 
     api_key = ma.fields.String()
-    service_request_id = _CommaList()
-    service_code = _CommaList()
+    service_request_id = CommaList()
+    service_code = CommaList()
     start_date = ma.fields.AwareDateTime()
     end_date = ma.fields.AwareDateTime()
-    status = _CommaList(validate=validate.ContainsOnly(["open", "closed"]))
+    status = CommaList(validate=validate.ContainsOnly(["open", "closed"]))
 
 
 class RequestCreateSchema(ma.Schema):

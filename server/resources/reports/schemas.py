@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from ledger.reports.models.report import SOURCES, URGENCIES
 from ledger.reports.workflow import ACTIONS, STATES
-from server.resources.common import PageQuerySchema
+from server.resources.common import CommaList, PageQuerySchema
 
 
 class LocationSchema(ma.Schema):
@@ -112,19 +112,14 @@ class ReportQuerySchema(ma.Schema):
     )
 
 
-class _CommaList(ma.fields.Field):
-    """``state=reported,accepted`` or repeated ``state=`` parameters."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = [s.strip() for s in str(value).split(",") if s.strip()]
-        bad = [s for s in items if s not in STATES]
-        if bad:
-            raise ma.ValidationError(f"未知状态：{'、'.join(bad)}")
-        return items
+def _known_states(items: list[str]) -> None:
+    bad = [s for s in items if s not in STATES]
+    if bad:
+        raise ma.ValidationError(f"未知状态：{'、'.join(bad)}")
 
 
 class ReportListQuerySchema(PageQuerySchema):
-    state = _CommaList(metadata={"description": "状态，可用逗号分隔多个"})
+    state = CommaList(validate=_known_states, metadata={"description": "状态，可用逗号分隔多个"})
     category = ma.fields.String(metadata={"description": "事件类型；大类包含其小类"})
     area = ma.fields.String(metadata={"description": "区域代码，含下级"})
     department = ma.fields.String()
