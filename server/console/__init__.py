@@ -4,14 +4,26 @@ permissions and scopes as the JSON API, and no asset from outside the server."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import secrets
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from ledger.errors import LedgerError
 from server.auth.service import bind_user
 from server.db import read_session
-from server.errors import KIND_STATUS, ApiError
+from server.errors import KIND_STATUS, ApiError, envelope
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")  # fmt: skip
@@ -32,6 +44,8 @@ def _session_user():
         return None
     uid, sid = session.get("uid"), session.get("sid")
     if not uid or not sid:
+        if wants_json():
+            return envelope(401, "auth.required", "登录已过期，请重新登录")
         return redirect(url_for("console.login", next=request.full_path))
     with read_session() as reader:
         try:
@@ -58,30 +72,47 @@ def _globals():
     from server.auth.permissions import can
 
     user = g.get("user")
-    return {"csrf_token": csrf_token, "user": user, "china": CHINA,
+    return {"csrf_token": csrf_token, "user": user, "china": CHINA, "page_url": page_url,
+            "has_page": lambda endpoint: endpoint in current_app.view_functions,
             "can": lambda permission: user is not None and can(user.role, permission)}  # fmt: skip
 
 
-def _error_page(status: int, code: str, message: str):
+def page_url(**changes) -> str:
+    """This page's URL with some query arguments changed (None drops one): pagers, sorting."""
+    args = {**request.view_args, **request.args.to_dict(), **changes}
+    return url_for(request.endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+def wants_json() -> bool:
+    """Calls from the pages' scripts (progress bars, reveal buttons) get the JSON envelope."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _error_page(status: int, code: str, message: str, details: dict | None = None):
+    if wants_json():
+        return envelope(status, code, message, details)
     return render_template("console/error.html", status=status, code=code,
                            message=message), status  # fmt: skip
 
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
-    if exc.status == 401:
+    if exc.status == 401 and not wants_json():
         session.clear()
         return redirect(url_for("console.login"))
-    return _error_page(exc.status, exc.code, exc.message)
+    return _error_page(exc.status, exc.code, exc.message, exc.details)
 
 
 @bp.errorhandler(LedgerError)
 def _domain_error(exc: LedgerError):
-    return _error_page(KIND_STATUS.get(exc.kind, 400), exc.code, exc.message)
+    return _error_page(KIND_STATUS.get(exc.kind, 400), exc.code, exc.message, exc.details)
 
 
 def register_console(app: Flask) -> None:
-    from server.console import views  # noqa: F401  (routes)
+    # Every module of this package is a group of pages; importing one registers its routes.
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
 
     # The cookie is for these pages only; the JSON API stays bearer-token based.
     app.config["SESSION_COOKIE_SAMESITE"] = app.config["SESSION_COOKIE_SAMESITE"] or "Lax"

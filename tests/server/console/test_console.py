@@ -5,48 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
 from tests.plugins.reports import near
+from tests.server.console.conftest import Browser
 from tests.server.resources.test_files import make_png
-
-
-class Browser:
-    """A user at the console: a cookie jar of its own (a test client) and the page's token."""
-
-    def __init__(self, app, user):
-        self.client = app.test_client()
-        self.user = user
-        self.csrf = None
-
-    def login(self):
-        self.get("/console/login")
-        r = self.post("/console/login", {"username": self.user.username,
-                                         "password": self.user.password})  # fmt: skip
-        assert r.status_code == 302, r.get_data(as_text=True)[:500]
-        return r
-
-    def get(self, url, status=200):
-        r = self.client.get(url)
-        assert r.status_code == status, (url, r.status_code, r.get_data(as_text=True)[:500])
-        html = r.get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        if token:
-            self.csrf = token.group(1)
-        return html
-
-    def post(self, url, data, **kw):
-        return self.client.post(url, data={"csrf_token": self.csrf, **data}, **kw)
-
-
-@pytest.fixture
-def browsers(app, loop):
-    def _open(user):
-        b = Browser(app, user)
-        b.login()
-        return b
-
-    return _open
 
 
 def test_pages_need_a_login_and_a_wrong_password_says_so(app, client, loop):

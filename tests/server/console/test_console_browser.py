@@ -3,49 +3,10 @@ two roles take a report from 已上报 to 已结案 by clicking through the page
 
 from __future__ import annotations
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.plugins.live import LiveServer
 from tests.plugins.reports import photo
 from tests.server.resources.test_files import make_png
-
-CHROMIUM = "/usr/bin/chromium"
-# This machine has no internet: keep Chromium from dialling out at start and while idle.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server.base
-    server.stop()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-def _signed_in(browser, live, user):
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
-    page.goto(f"{live}/console/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(user.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="一张图")).to_be_visible()
-    return page
 
 
 def _step(page, label: str):
@@ -53,9 +14,9 @@ def _step(page, label: str):
     page.wait_for_load_state()
 
 
-def test_a_report_goes_through_the_loop_by_clicks(browser, live, loop, tmp_path):
+def test_a_report_goes_through_the_loop_by_clicks(signed_in, live, loop, tmp_path):
     report = loop.report(title="楼道口垃圾堆积")
-    dispatcher = _signed_in(browser, live, loop.dispatcher)
+    dispatcher = signed_in(loop.dispatcher)
     dispatcher.get_by_role("link", name="已上报").first.click()
     dispatcher.get_by_role("link", name="楼道口垃圾堆积").click()
     expect(dispatcher.get_by_role("button", name="核查通过")).to_have_count(0)
@@ -65,7 +26,7 @@ def test_a_report_goes_through_the_loop_by_clicks(browser, live, loop, tmp_path)
     _step(dispatcher, "派遣")
     expect(dispatcher.locator("h1")).to_contain_text("已派遣")
 
-    department = _signed_in(browser, live, loop.huanwei)
+    department = signed_in(loop.huanwei)
     department.goto(f"{live}/console/reports/{report['id']}")
     _step(department, "开始处置")
     done = tmp_path / "done.png"
