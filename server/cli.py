@@ -27,6 +27,15 @@ DEMO_AREAS = [
     ("330106001001001", "宝石社区第一网格", "grid", "330106001001"),
     ("330106001001002", "宝石社区第二网格", "grid", "330106001001"),
 ]
+# Demo outlines around 宝石社区 (Hangzhou) so the console's map has something to draw.
+DEMO_BOUNDARIES = {
+    "330106001001": [[120.1510, 30.2715], [120.1590, 30.2715], [120.1590, 30.2770],
+                     [120.1510, 30.2770]],
+    "330106001001001": [[120.1510, 30.2715], [120.1552, 30.2715], [120.1552, 30.2770],
+                        [120.1510, 30.2770]],
+    "330106001001002": [[120.1552, 30.2715], [120.1590, 30.2715], [120.1590, 30.2770],
+                        [120.1552, 30.2770]],
+}  # fmt: skip
 DEMO_USERS = [
     ("admin", "admin", None, "系统管理员"),
     ("staff", "community_staff", "330106001001", "社区工作人员"),
@@ -112,6 +121,10 @@ def seed_demo_command() -> None:
         for code, name, level, parent in DEMO_AREAS:
             if session.scalar(select(Area.id).where(Area.code == code)) is None:
                 areas.create_area(session, code=code, name=name, level=level, parent_code=parent)
+        for code, ring in DEMO_BOUNDARIES.items():
+            if areas.get_area_by_code(session, code).boundary is None:
+                boundary = {"type": "Polygon", "coordinates": [ring]}
+                areas.update_area(session, None, code, boundary=boundary)
         rows = []
         for username, role, area_code, display_name in DEMO_USERS:
             password = _demo_password()

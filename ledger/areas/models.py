@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.db import Base, utcnow
@@ -25,6 +26,8 @@ class Area(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     # "/1/4/9/": ids from the root down to this node, so a subtree is one prefix match.
     path: Mapped[str] = mapped_column(String(400), index=True)
+    # A GeoJSON Polygon/MultiPolygon (WGS84 lon/lat) drawn on the console's map; None = unknown.
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

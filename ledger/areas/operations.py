@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.areas.boundary import normalize_boundary
 from ledger.areas.models import LEVEL_NAMES, LEVELS, Area
 from ledger.areas.scope import Scope
+from ledger.audit import operations as audit
+from ledger.audit.operations import Actor
 from ledger.db import atomic
 from ledger.errors import Conflict, InvalidInput, NotFound
 
+UNSET: Any = object()
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 
 
@@ -67,6 +72,49 @@ def create_area(
     area.path = f"{parent.path if parent else '/'}{area.id}/"
     session.flush()
     return area
+
+
+def update_area(
+    session: Session,
+    actor: Actor | None,
+    code: str,
+    *,
+    name: str | None = None,
+    boundary: Any = UNSET,
+) -> Area:
+    """Rename an area or set its boundary (None clears it); audited, since maps guide dispatch."""
+    area = get_area_by_code(session, code)
+    changed = []
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput(details={"fields": {"name": ["名称不能为空"]}})
+        if name.strip() != area.name:
+            area.name = name.strip()
+            changed.append("name")
+    if boundary is not UNSET:
+        area.boundary = normalize_boundary(boundary) if boundary is not None else None
+        changed.append("boundary")
+    if changed:
+        audit.record(session, actor, "area.update", object_type="area", object_id=area.code,
+                     details={"fields": changed})  # fmt: skip
+    session.flush()
+    return area
+
+
+def area_view(session: Session, area: Area) -> dict[str, Any]:
+    parent = session.get(Area, area.parent_id) if area.parent_id else None
+    return {"code": area.code, "name": area.name, "level": area.level,
+            "parent_code": parent.code if parent else None, "boundary": area.boundary}  # fmt: skip
+
+
+def boundary_collection(session: Session, scope: Scope) -> dict[str, Any]:
+    """The visible areas that have a boundary, as a GeoJSON FeatureCollection."""
+    features = []
+    for a in visible_areas(session, scope):
+        if a.boundary:
+            properties = {"code": a.code, "name": a.name, "level": a.level}
+            features.append({"type": "Feature", "geometry": a.boundary, "properties": properties})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def visible_areas(session: Session, scope: Scope) -> list[Area]:

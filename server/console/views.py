@@ -22,6 +22,7 @@ from ledger.reports.workflow import ACTIONS, STATE_NAMES
 from server.auth import service
 from server.auth.permissions import can, check
 from server.console import bp
+from server.console.mapview import report_map
 from server.db import get_session
 from server.errors import ApiError
 from server.resources.files.routes import file_response
@@ -95,7 +96,7 @@ def dashboard():
         )
     return render_template("console/dashboard.html", today=today, stats=stats,
                            conflicts=conflicts, counts=ops.state_counts(c),
-                           state_names=STATE_NAMES)  # fmt: skip
+                           state_names=STATE_NAMES, map=report_map(c))  # fmt: skip
 
 
 @bp.route("/reports")

@@ -150,6 +150,13 @@ def test_seed_demo_creates_tree_and_one_login_per_role(seeded, cli_app):
     worker_tree = tree("grid_worker")
     assert len(worker_tree) == 1 and worker_tree[0]["level"] == "grid"
     assert worker_tree[0]["children"] == []
+    # The demo community and its grids have outlines for the console's map.
+    r = client.get("/api/v1/areas/boundaries",
+                   headers={"Authorization": f"Bearer {tokens['admin']}"})  # fmt: skip
+    outlined = {f["properties"]["code"]: f["geometry"]["type"] for f in r.get_json()["features"]}
+    assert outlined == {
+        code: "Polygon" for code in (community[0]["code"], *(g["code"] for g in grids))
+    }
 
 
 def test_user_create_then_login(seeded, cli_app):

@@ -25,3 +25,22 @@ class AreaNodeSchema(ma.Schema):
 
 class AreaTreeSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(AreaNodeSchema))
+
+
+class AreaUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=100))
+    # GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection in WGS84; null clears it.
+    boundary = ma.fields.Dict(allow_none=True)
+
+
+class AreaDetailSchema(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    level = ma.fields.String()
+    parent_code = ma.fields.String(allow_none=True)
+    boundary = ma.fields.Dict(allow_none=True)
+
+
+class BoundaryCollectionSchema(ma.Schema):
+    type = ma.fields.String()
+    features = ma.fields.List(ma.fields.Dict())

@@ -142,3 +142,31 @@ def test_a_sync_conflict_is_resolved_with_one_click(builtin_ledgers, browsers, l
     worker = browsers(loop.worker)
     assert "同步冲突" not in worker.get("/console/")
     assert worker.client.get("/console/conflicts").status_code == 403
+
+
+G1_RING = [[120.1530, 30.2725], [120.1570, 30.2725], [120.1570, 30.2755], [120.1530, 30.2755]]
+G1_BOUNDARY = {"type": "Polygon", "coordinates": [G1_RING]}
+
+
+def test_the_dashboard_map_draws_grids_and_open_reports(browsers, loop):
+    staff = browsers(loop.staff)
+    assert "尚未设置网格边界" in staff.get("/console/")
+    assert loop.admin.patch("/api/v1/areas/G1", json={"boundary": G1_BOUNDARY}).status_code == 200
+    inside = loop.report(title="井盖缺失", location=near(0, 0))
+    closed = loop.in_state("closed")
+    loop.report(title="定位漂移", location={"lat": 39.9042, "lon": 116.4074})
+    loop.report(user=loop.other_worker, area="G3", title="别的社区", location=near(50, 0))
+    html = staff.get("/console/")
+    svg = re.search(r"<svg class=\"reportmap\".*?</svg>", html, re.S).group(0)
+    assert svg.count('<path class="area grid"') == 1 and ">宝石第一网格</text>" in svg
+    # Open reports of the staff's community only; the closed one is off the map and the GPS
+    # slip 1,100 km away is counted below the map instead of shrinking it to a dot.
+    assert f'/console/reports/{inside["id"]}"' in svg and "井盖缺失（已上报）" in svg
+    assert closed["id"] not in svg and "别的社区" not in svg and "定位漂移" not in svg
+    assert "另有 1 件没有位置或位置在网格外" in html
+    cx, cy = (float(v) for v in re.search(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg).groups())
+    assert 0 < cx < 800 and 0 < cy < 460
+    # A grid worker of another community sees neither the boundary nor the reports.
+    other = browsers(loop.other_worker)
+    html = other.get("/console/")
+    assert "宝石第一网格" not in html and "井盖缺失" not in html and "别的社区" in html

@@ -206,3 +206,47 @@ def test_children_are_listed_by_code_past_ten_siblings(admin):
     tree = admin.get(AREAS).get_json()["items"]
     c2 = next(c for c in tree[0]["children"][0]["children"] if c["code"] == "C2")
     assert [c["code"] for c in c2["children"]] == ["G3"] + [f"GX{i:02d}" for i in range(3, 13)]
+
+
+GRID_A = {"type": "Polygon", "coordinates": [[[120.150, 30.270], [120.155, 30.270],
+                                               [120.155, 30.275], [120.150, 30.275]]]}  # fmt: skip
+
+
+def test_admins_set_boundaries_and_each_role_gets_those_it_may_see(admin, worker_a, staff, tree):
+    r = admin.patch(f"{AREAS}/G1", json={"boundary": {"type": "Feature", "geometry": GRID_A}})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["boundary"]["type"] == "Polygon" and len(body["boundary"]["coordinates"][0]) == 5
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[120.16, 30.27], [120.17, 30.27], [120.17, 30.28]]],
+    }
+    assert (
+        admin.patch(f"{AREAS}/G3", json={"boundary": square, "name": "黄龙一格"}).status_code == 200
+    )
+    # A grid worker may not draw, and sees only their own grid's outline.
+    assert worker_a.patch(f"{AREAS}/G1", json={"boundary": None}).status_code == 403
+    mine = worker_a.get(f"{AREAS}/boundaries").get_json()
+    assert mine["type"] == "FeatureCollection"
+    assert [f["properties"]["code"] for f in mine["features"]] == ["G1"]
+    assert worker_a.get(f"{AREAS}/G3").status_code == 404
+    assert admin.get(f"{AREAS}/G3").get_json()["name"] == "黄龙一格"
+    everything = admin.get(f"{AREAS}/boundaries").get_json()
+    assert sorted(f["properties"]["code"] for f in everything["features"]) == ["G1", "G3"]
+    # Clearing is allowed and audited like any change.
+    assert admin.patch(f"{AREAS}/G3", json={"boundary": None}).get_json()["boundary"] is None
+    log = admin.get("/api/v1/audit?action=area.update").get_json()["items"]
+    assert len(log) == 3 and {e["object_id"] for e in log} == {"G1", "G3"}
+
+
+def test_a_bad_boundary_is_refused_with_its_reason(admin, tree):
+    swapped = {
+        "type": "Polygon",
+        "coordinates": [[[30.27, 120.15], [30.28, 120.16], [30.2, 120.1]]],
+    }
+    r = admin.patch(f"{AREAS}/G1", json={"boundary": swapped})
+    assert r.status_code == 422
+    err = r.get_json()["error"]
+    assert "经度在前" in err["message"] and "boundary" in err["details"]["fields"]
+    assert admin.get(f"{AREAS}/G1").get_json()["boundary"] is None
+    assert admin.patch(f"{AREAS}/NOPE", json={"name": "x"}).status_code == 404
