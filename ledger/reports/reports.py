@@ -217,13 +217,14 @@ def create_report(ctx: Ctx, data: dict[str, Any], *, files_may_follow: bool = Fa
                           "audio_file", may_follow=files_may_follow)  # fmt: skip
     title = (data.get("title") or "").strip()
     description = (data.get("description") or "").strip() or None
+    transcript = (data.get("transcript") or "").strip() or None
     if not title:
         if not description:
             raise field_error("title", "请填写事件标题或描述")
         title = clean_title(description)
     report = Report(
         id=rid, category_code=category.code, title=title[:100], description=description,
-        audio_file=audio[0] if audio else None, photos=photos,
+        audio_file=audio[0] if audio else None, photos=photos, transcript=transcript,
         lat=location[0] if location else None, lon=location[1] if location else None,
         cell=geo.geohash(*location) if location else None,
         address=(data.get("address") or "").strip()[:200] or None, area_id=area.id,
@@ -246,7 +247,8 @@ def create_report(ctx: Ctx, data: dict[str, Any], *, files_may_follow: bool = Fa
     return report
 
 
-EDITABLE = ("title", "description", "photos", "audio_file", "location", "address", "urgency")
+EDITABLE = ("title", "description", "transcript", "photos", "audio_file", "location", "address",
+            "urgency")  # fmt: skip
 
 
 def update_report(ctx: Ctx, report_id: str, changes: dict[str, Any], expected_version: int | None,
@@ -270,6 +272,8 @@ def update_report(ctx: Ctx, report_id: str, changes: dict[str, Any], expected_ve
         report.title = title[:100]
     if "description" in changes:
         report.description = (changes["description"] or "").strip() or None
+    if "transcript" in changes:
+        report.transcript = (changes["transcript"] or "").strip() or None
     if "address" in changes:
         report.address = (changes["address"] or "").strip()[:200] or None
     if "urgency" in changes:
@@ -392,6 +396,15 @@ def is_overdue(report: Report, now: datetime | None = None) -> bool:
             and (now or utcnow()) > report.due_at)  # fmt: skip
 
 
+def set_transcript(ctx: Ctx, report_id: str, text: str) -> Report:
+    """Keep what recognition heard in a report's recording (transcribed at the desk when the
+    phone could not). It is derived data, so it neither bumps the version nor locks."""
+    report = get_report(ctx, report_id)
+    report.transcript = text.strip() or None
+    ctx.session.flush()
+    return report
+
+
 def report_view(ctx: Ctx, report: Report, *, reveal: bool = False,
                 contact: dict | None = None) -> dict[str, Any]:  # fmt: skip
     department = report.department
@@ -403,6 +416,7 @@ def report_view(ctx: Ctx, report: Report, *, reveal: bool = False,
         "title": report.title,
         "description": report.description,
         "audio_file": report.audio_file,
+        "transcript": report.transcript,
         "photos": report.photos,
         "location": None if report.lat is None else {"lat": report.lat, "lon": report.lon},
         "address": report.address,

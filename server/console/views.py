@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import func, select
 
-from ledger.files.operations import store_upload
+from ledger.files.operations import readable_file, store_upload
 from ledger.files.sniff import IMAGE_UPLOAD_TYPES
 from ledger.ledgers.entries import CHINA
 from ledger.ledgers.models import LedgerEntry
 from ledger.registry.models import Household, Person
+from ledger.registry.placenames import place_names
 from ledger.reports import reports as ops
 from ledger.reports.categories import all_categories, category_view
 from ledger.reports.departments import list_departments
@@ -26,8 +37,10 @@ from server.console.mapview import report_map
 from server.db import get_session
 from server.errors import ApiError
 from server.resources.files.routes import file_response
+from server.resources.reports.draft import suggester_cache
 from server.uploads import ingest_part
-from server.wiring import ctx
+from server.wiring import ctx, speech_engine
+from speech import decode_audio
 from sync.models import SyncConflict
 
 QUEUES = ("reported", "accepted", "dispatched", "in_progress", "resolved", "reopened",
@@ -127,10 +140,41 @@ def report(report_id: str):
     view = ops.detail_view(c, found)
     leaves = [category_view(c.session, x) for x in all_categories(c.session)
               if x.parent_code and x.active]  # fmt: skip
+    suggested = []
+    if {"accept", "dispatch"} & set(view["actions"]):
+        # What the dispatcher confirms here is what the suggester learns from next.
+        text = " ".join(x for x in (found.title, found.description, found.transcript) if x)
+        names = {x["code"]: x["path"] for x in leaves}
+        for code, score in suggester_cache().get(c.session).suggest(text, k=3):
+            if code in names:
+                suggested.append({"code": code, "path": names[code], "score": score})
     return render_template("console/report.html", r=view, timeline=ops.timeline(c, report_id),
                            actions=[ACTIONS[a] for a in view["actions"]], leaves=leaves,
-                           departments=list_departments(c.session),
+                           departments=list_departments(c.session), suggested=suggested,
                            state_names=STATE_NAMES)  # fmt: skip
+
+
+@bp.route("/reports/<string:report_id>/transcribe", methods=["POST"])
+def transcribe(report_id: str):
+    """Transcribe a report's recording on the server and keep the text with the report"""
+    check("speech.transcribe")
+    c = ctx()
+    found = ops.get_report(c, report_id)
+    if not found.audio_file:
+        raise ApiError(422, "reports.no_audio", "该事件没有录音")
+    readable_file(c, found.audio_file)
+    with c.blobs.open(found.audio_file) as reader:
+        data = reader.read()
+    settings = current_app.extensions["wangge_settings"]
+    audio = decode_audio(data, max_seconds=float(settings.speech_max_seconds),
+                         max_bytes=settings.max_upload_bytes)  # fmt: skip
+    hotwords = place_names(c.session, found.area)
+    # Recognition takes seconds: no database transaction may stay open meanwhile.
+    c.session.rollback()
+    heard = speech_engine().transcribe(audio, hotwords=hotwords)
+    ops.set_transcript(c, report_id, heard.text)
+    flash("录音已转写" if heard.text.strip() else "录音中没有识别出语音", "ok")
+    return redirect(url_for("console.report", report_id=report_id))
 
 
 @bp.route("/reports/<string:report_id>/transitions", methods=["POST"])

@@ -24,18 +24,20 @@ from ledger.reports.models import Report, ReportAction
 from sync.entities.common import field_errors, plain
 from sync.registry import SyncEntity, register
 
-WRITABLE = ("category", "title", "description", "audio_file", "photos", "lat", "lon", "address",
-            "area", "urgency", "reported_at")  # fmt: skip
+WRITABLE = ("category", "title", "description", "transcript", "audio_file", "photos", "lat",
+            "lon", "address", "area", "urgency", "reported_at")  # fmt: skip
 SERVER_OWNED = ("state", "department", "duplicate_of", "due_at", "satisfied", "source")
 FIELDS = WRITABLE + SERVER_OWNED
 COLUMNS = {
     "category_code": "category", "title": "title", "description": "description",
+    "transcript": "transcript",
     "audio_file": "audio_file", "photos": "photos", "lat": "lat", "lon": "lon",
     "address": "address", "area_id": "area", "urgency": "urgency", "reported_at": "reported_at",
     "state": "state", "department_id": "department", "duplicate_of": "duplicate_of",
     "due_at": "due_at", "satisfied": "satisfied", "source": "source",
 }  # fmt: skip
-_EDITS = {"title": "title", "description": "description", "audio_file": "audio_file",
+_EDITS = {"title": "title", "description": "description", "transcript": "transcript",
+          "audio_file": "audio_file",
           "photos": "photos", "address": "address", "urgency": "urgency"}  # fmt: skip
 
 
@@ -69,7 +71,8 @@ def create(ctx: Ctx, record_id: str, fields: dict[str, Any]) -> Report:
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise field_errors({k: "未知字段，请更新应用" for k in unknown})
-    body = {k: fields.get(k) for k in ("category", "title", "description", "audio_file",
+    body = {k: fields.get(k) for k in ("category", "title", "description", "transcript",
+                                        "audio_file",
                                         "photos", "address", "area", "urgency")}  # fmt: skip
     body.update(
         id=record_id, location=_location(fields), reported_at=_time(fields.get("reported_at"))
@@ -97,7 +100,8 @@ def delete(ctx: Ctx, report: Report) -> None:
 def read(ctx: Ctx, report: Report) -> dict[str, Any]:
     return {
         "category": report.category_code, "title": report.title,
-        "description": report.description, "audio_file": report.audio_file,
+        "description": report.description, "transcript": report.transcript,
+        "audio_file": report.audio_file,
         "photos": list(report.photos or []), "lat": report.lat, "lon": report.lon,
         "address": report.address, "area": report.area.code, "urgency": report.urgency,
         "reported_at": report.reported_at.isoformat(), "state": report.state,

@@ -24,4 +24,4 @@ def test_upgrade_is_idempotent(app):
     upgrade(engine)
     with engine.connect() as conn:
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
-    assert version == "0014"
+    assert version == "0015"

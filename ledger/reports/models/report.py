@@ -48,6 +48,8 @@ class Report(Base):
     title: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     audio_file: Mapped[str | None] = mapped_column(String(64))
+    # What speech recognition heard in the recording, kept beside the edited description.
+    transcript: Mapped[str | None] = mapped_column(Text)
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)

@@ -28,6 +28,8 @@ class ReportCreateSchema(ma.Schema):
     title = ma.fields.String(load_default=None, validate=validate.Length(max=100))
     description = ma.fields.String(load_default=None, validate=validate.Length(max=5000))
     audio_file = ma.fields.String(load_default=None, metadata={"description": "录音文件 sha256"})
+    transcript = ma.fields.String(load_default=None, validate=validate.Length(max=5000),
+                                  metadata={"description": "录音的语音识别原文"})  # fmt: skip
     photos = ma.fields.List(ma.fields.String(), load_default=list,
                             metadata={"description": "照片文件 sha256 列表"})  # fmt: skip
     location = ma.fields.Nested(LocationSchema, load_default=None)
@@ -46,6 +48,7 @@ class ReportUpdateSchema(ma.Schema):
     title = ma.fields.String(validate=validate.Length(min=1, max=100))
     description = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
     audio_file = ma.fields.String(allow_none=True)
+    transcript = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
     photos = ma.fields.List(ma.fields.String())
     location = ma.fields.Nested(LocationSchema, allow_none=True)
     address = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -60,6 +63,7 @@ class ReportSchema(ma.Schema):
     title = ma.fields.String()
     description = ma.fields.String(allow_none=True)
     audio_file = ma.fields.String(allow_none=True)
+    transcript = ma.fields.String(allow_none=True)
     photos = ma.fields.List(ma.fields.String())
     location = ma.fields.Nested(LocationSchema, allow_none=True)
     address = ma.fields.String(allow_none=True)

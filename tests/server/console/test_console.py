@@ -170,3 +170,40 @@ def test_the_dashboard_map_draws_grids_and_open_reports(browsers, loop):
     other = browsers(loop.other_worker)
     html = other.get("/console/")
     assert "宝石第一网格" not in html and "井盖缺失" not in html and "别的社区" in html
+
+
+def test_a_dispatcher_sees_category_suggestions_and_a_mismatch_hint(browsers, loop):
+    report = loop.report(title="小区路灯坏了", description="3号楼前面的路灯晚上一直不亮，很黑")
+    page = browsers(loop.dispatcher).get(f"/console/reports/{report['id']}")
+    suggested = re.search(r'<optgroup label="系统建议">(.*?)</optgroup>', page, re.S).group(1)
+    assert suggested.count("<option") == 3 and "%）" in suggested
+    # Filed as garbage, heard as a street light: the dispatcher is asked to check.
+    assert "请核对" in page and "上报人选的是" in page
+    # Department staff take no accept/dispatch step, so they get no suggestion either.
+    loop.step(loop.dispatcher, report["id"], "accept")
+    loop.step(loop.dispatcher, report["id"], "dispatch", department="huanwei")
+    assert "系统建议" not in browsers(loop.huanwei).get(f"/console/reports/{report['id']}")
+
+
+def test_a_recording_is_transcribed_at_the_desk(browsers, loop):
+    from speech.text import cer
+    from tests.server.resources.test_files import upload
+    from tests.server.resources.test_reports_draft import CLIP
+
+    sha = upload(loop.worker, CLIP.read_bytes(), "note.wav", "audio/wav").get_json()["sha256"]
+    report = loop.report(title="语音上报", audio_file=sha)
+    dispatcher = browsers(loop.dispatcher)
+    page = dispatcher.get(f"/console/reports/{report['id']}")
+    assert f'<audio controls preload="none" src="/console/files/{sha}"' in page
+    assert ">转写录音</button>" in page
+    r = dispatcher.post(f"/console/reports/{report['id']}/transcribe", {})
+    assert r.status_code == 302
+    page = dispatcher.get(f"/console/reports/{report['id']}")
+    heard = re.search(r'<p class="text transcript">(.*?)</p>', page, re.S).group(1)
+    assert cer("欢迎大家来体验达摩院推出的语音识别模型", heard) <= 0.15
+    assert "录音已转写" in page and ">转写录音</button>" not in page
+    assert loop.worker.get(f"/api/v1/reports/{report['id']}").get_json()["transcript"] == heard
+    # A report without a recording has nothing to transcribe.
+    bare = loop.report(title="无录音")
+    r = dispatcher.post(f"/console/reports/{bare['id']}/transcribe", {})
+    assert r.status_code == 422 and "没有录音" in r.get_data(as_text=True)

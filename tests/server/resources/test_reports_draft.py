@@ -83,10 +83,13 @@ def test_a_recording_is_transcribed_kept_and_drafted(loop):
     assert {"total", "draft"} <= set(d["timing_ms"])
     assert loop.worker.get(f"/api/v1/files/{d['audio_file']}").data == data
     # The recording can go straight onto the confirmed report.
-    confirmed = {"category": "event.city.garbage", "title": d["title"], "description": d["text"],
+    # The recording and what was heard go onto the confirmed report with the edited text.
+    confirmed = {"category": "event.city.garbage", "title": d["title"],
+                 "description": "体验活动现场垃圾较多", "transcript": d["text"],
                  "audio_file": d["audio_file"]}  # fmt: skip
     made = loop.worker.post(URL, json=confirmed)
     assert made.status_code == 201 and made.get_json()["audio_file"] == d["audio_file"]
+    assert made.get_json()["transcript"] == d["text"]
 
 
 def test_bad_drafts_are_refused(loop):

@@ -40,10 +40,13 @@ def test_an_offline_report_syncs_and_its_case_comes_back(loop):
     assert loop.dispatcher.get(f"/api/v1/files/{sha}").status_code == 200
 
     # The reporter corrects it offline while nobody has taken it up.
-    edit = mutation("report", record_id=rid, base=1, title="地下车库B2入口垃圾堆积")
+    edit = mutation("report", record_id=rid, base=1, title="地下车库B2入口垃圾堆积",
+                    transcript="地下车库 b 二入口垃圾堆积")  # fmt: skip
     (result,) = push(loop.worker, edit)
     assert result["status"] == "applied", result
-    assert loop.dispatcher.get(f"{URL}/{rid}").get_json()["title"] == "地下车库B2入口垃圾堆积"
+    seen = loop.dispatcher.get(f"{URL}/{rid}").get_json()
+    assert seen["title"] == "地下车库B2入口垃圾堆积"
+    assert seen["transcript"] == "地下车库 b 二入口垃圾堆积"
 
     _, _, cursor = pull_all(loop.worker)
     loop.step(loop.dispatcher, rid, "accept")
@@ -53,6 +56,7 @@ def test_an_offline_report_syncs_and_its_case_comes_back(loop):
     version = reports_in(changes)[rid]["version"]
     assert pulled["state"] == "dispatched" and pulled["department"] == "huanwei"
     assert pulled["due_at"] and pulled["photos"] == [sha]
+    assert pulled["transcript"] == "地下车库 b 二入口垃圾堆积"
 
     # Now it is a case: content edits are refused, a pushed copy of the state is ignored.
     late = mutation("report", record_id=rid, base=version, description="补充")
