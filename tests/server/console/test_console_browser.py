@@ -44,3 +44,32 @@ def test_a_report_goes_through_the_loop_by_clicks(signed_in, live, loop, tmp_pat
     expect(dispatcher.locator("h1")).to_contain_text("已结案")
     expect(dispatcher.locator(".timeline li")).to_have_count(7)
     assert loop.admin.get(f"/api/v1/reports/{report['id']}").get_json()["state"] == "closed"
+
+
+def test_a_sync_conflict_is_resolved_in_the_browser(builtin_ledgers, signed_in, loop):
+    from tests.server.resources.test_ledgers import entry_url
+    from tests.server.resources.test_sync import mutation, push
+
+    data = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
+            "situation": "地下室没有信号", "visitor": "李网格"}  # fmt: skip
+    created = mutation("ledger_entry", ledger="visit_log", area="G1", data=data)
+    assert push(loop.worker, created)[0]["status"] == "applied"
+    r = loop.staff.patch(entry_url("visit_log", created["id"]),
+                         json={"data": {"situation": "办公室补录：老人血压偏高"}},
+                         headers={"If-Match": "1"})  # fmt: skip
+    assert r.status_code == 200
+    edit = mutation("ledger_entry", record_id=created["id"], base=1,
+                    data={"situation": "回访：老人已就医"})  # fmt: skip
+    assert push(loop.worker, edit)[0]["status"] == "conflict"
+
+    page = signed_in(loop.staff)
+    page.get_by_role("link", name="待处理同步冲突").click()
+    conflict = page.locator("section.conflict")
+    expect(conflict).to_have_count(1)
+    # The two values side by side on the row that differs.
+    row = conflict.locator("tr.diff", has_text="回访：老人已就医")
+    expect(row).to_contain_text("办公室补录：老人血压偏高")
+    conflict.get_by_role("button", name="采用设备上的值").click()
+    expect(page.get_by_text("没有待处理的同步冲突")).to_be_visible()
+    entry = loop.staff.get(entry_url("visit_log", created["id"])).get_json()
+    assert entry["data"]["situation"] == "回访：老人已就医"
