@@ -83,6 +83,14 @@ def _since_midnight() -> datetime:
     return datetime.combine(datetime.now(CHINA).date(), time(), CHINA)
 
 
+def _open_conflicts(c) -> int:
+    return c.session.scalar(
+        select(func.count())
+        .select_from(SyncConflict)
+        .where(SyncConflict.status == "open", c.scope.filter(SyncConflict.area_id))
+    )
+
+
 @bp.route("/")
 def dashboard():
     """一张图: reports by state, overdue cases, today's new records, open sync conflicts"""
@@ -100,13 +108,7 @@ def dashboard():
                 .where(model.created_at >= since, c.scope.filter(model.area_id))
             )
     stats = report_stats(c) if can(g.user.role, "reports.stats") else None
-    conflicts = None
-    if can(g.user.role, "sync.conflicts"):
-        conflicts = c.session.scalar(
-            select(func.count())
-            .select_from(SyncConflict)
-            .where(SyncConflict.status == "open", c.scope.filter(SyncConflict.area_id))
-        )
+    conflicts = _open_conflicts(c) if can(g.user.role, "sync.conflicts") else None
     return render_template("console/dashboard.html", today=today, stats=stats,
                            conflicts=conflicts, counts=ops.state_counts(c),
                            state_names=STATE_NAMES, map=report_map(c))  # fmt: skip
@@ -210,6 +212,7 @@ def file(sha256: str):
     return file_response(ctx(), sha256)
 
 
+CONFLICTS_PER_PAGE = 20
 ENTITY_NAMES = {"person": "居民", "household": "户", "ledger_entry": "台账记录", "report": "事件",
                 "report_action": "办理操作"}  # fmt: skip
 KIND_NAMES = {"fields": "同时修改", "delete": "删除已被修改的记录", "deleted": "修改已删除的记录",
@@ -223,11 +226,13 @@ def conflicts():
     from sync import conflicts as sync_conflicts
 
     c = ctx()
-    items = [sync_conflicts.conflict_view(c, x) for x in sync_conflicts.list_conflicts(c)]
+    # Oldest first, a page at a time: each one resolved makes room for the next.
+    rows = sync_conflicts.list_conflicts(c, limit=CONFLICTS_PER_PAGE)
+    items = [sync_conflicts.conflict_view(c, x) for x in rows]
     for item in items:
         item["fields"] = sorted(set(item["client"]) | set(item["server"]))
     return render_template("console/conflicts.html", items=items, entity_names=ENTITY_NAMES,
-                           kind_names=KIND_NAMES)  # fmt: skip
+                           kind_names=KIND_NAMES, total=_open_conflicts(c))  # fmt: skip
 
 
 @bp.route("/conflicts/<string:conflict_id>", methods=["POST"])
