@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from ledger.accounts import operations as ops
+from ledger.accounts.models import User
+from ledger.audit.operations import Actor
 from server.auth.passwords import hash_password, password_problems
 from server.auth.permissions import require
 from server.auth.service import current_actor, revoke_user_sessions
@@ -27,11 +30,31 @@ def _view(user) -> dict:
     return {**user_view(user), "active": user.active, "created_at": user.created_at}
 
 
-def _checked_hash(password: str) -> str:
+def checked_hash(password: str) -> str:
+    """The hash of a new password, or a 422 naming what makes it too weak."""
     problems = password_problems(password)
     if problems:
         raise ApiError(422, "validation_error", "密码强度不足", {"fields": {"password": problems}})
     return hash_password(password)
+
+
+def create_account(session: Session, actor: Actor, data: dict) -> User:
+    """Create an account from API-shaped data (the console's form sends the same)."""
+    data = dict(data)
+    password_hash = checked_hash(data.pop("password"))
+    return ops.create_user(session, actor, password_hash=password_hash, **data)
+
+
+def change_account(session: Session, actor: Actor, user_id: int, data: dict) -> User:
+    """Apply a user PATCH; new rights, credentials or a disabled account end their sessions."""
+    data = dict(data)
+    if "password" in data:
+        data["password_hash"] = checked_hash(data.pop("password"))
+    user = ops.update_user(session, actor, user_id, data)
+    if {"role", "area", "password_hash"} & data.keys() or data.get("active") is False:
+        # New rights or credentials take effect now, not when old tokens expire.
+        revoke_user_sessions(session, user.id)
+    return user
 
 
 @blp.route("")
@@ -48,9 +71,7 @@ class UsersViews(MethodView):
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user account with a role and an area"""
-        password_hash = _checked_hash(data.pop("password"))
-        user = ops.create_user(get_session(), current_actor(), password_hash=password_hash, **data)
-        return _view(user)
+        return _view(create_account(get_session(), current_actor(), data))
 
 
 @blp.route("/<int:user_id>")
@@ -66,11 +87,4 @@ class UserByIdViews(MethodView):
     @blp.response(200, UserSchema)
     def patch(self, data, user_id):
         """Change a user's role, area, status or password (audited)"""
-        session = get_session()
-        if "password" in data:
-            data["password_hash"] = _checked_hash(data.pop("password"))
-        user = ops.update_user(session, current_actor(), user_id, data)
-        if {"role", "area", "password_hash"} & data.keys() or data.get("active") is False:
-            # New rights or credentials take effect now, not when old tokens expire.
-            revoke_user_sessions(session, user.id)
-        return _view(user)
+        return _view(change_account(get_session(), current_actor(), user_id, data))
