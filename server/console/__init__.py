@@ -30,6 +30,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 OPEN_ENDPOINTS = {"console.login", "console.static"}
 
 
+@bp.app_template_global()
 def csrf_token() -> str:
     """The session's CSRF token, made on first use; every form and fetch sends it back."""
     if "csrf" not in session:
@@ -77,6 +78,8 @@ def _globals():
             "can": lambda permission: user is not None and can(user.role, permission)}  # fmt: skip
 
 
+# Template globals, not only context: macros imported without "with context" can use them.
+@bp.app_template_global()
 def page_url(**changes) -> str:
     """This page's URL with some query arguments changed (None drops one): pagers, sorting."""
     args = {**request.view_args, **request.args.to_dict(), **changes}

@@ -24,9 +24,9 @@ blp = Blueprint("ocr", __name__, url_prefix="/api/v1/ocr", description="证件�
 install_upload_limit(blp)
 
 
-def _read_image():
+def read_image(field: str = "image"):
     """The uploaded photo, checked to be an image format we decode, spooled on disk."""
-    part, upload = ingest_upload("image")
+    part, upload = ingest_upload(field)
     try:
         check_upload(upload.head, part.filename, part.mimetype, IMAGE_UPLOAD_TYPES)
     except Exception:
@@ -46,9 +46,13 @@ def _keep_original(part, upload):
     )
 
 
-def _scan(expect: str, side: str | None):
+def scan_document(part, upload, expect: str, side: str | None) -> dict:
+    """OCR a checked photo, keep it with its crop and portrait, and record the scan.
+
+    The API and the console's review page both return this: checked fields, a person draft
+    and the stored files. The upload is consumed (closed) either way.
+    """
     c = ctx()
-    part, upload = _read_image()
     with upload:
         result = pipeline.scan(
             upload.path.read_bytes(), expect=expect, side=side, engine=ocr_engine()
@@ -70,7 +74,7 @@ def _scan(expect: str, side: str | None):
         portrait_file=portrait.sha256 if portrait else None,
     )
     grid = g.user.area.code if g.user.area is not None and g.user.area.level == "grid" else None
-    body = {
+    return {
         "scan_id": record.id,
         "document_type": result.document_type,
         "fields": result.fields,
@@ -85,6 +89,11 @@ def _scan(expect: str, side: str | None):
         "engine": result.engine,
         "timing_ms": result.timing_ms,
     }
+
+
+def _scan(expect: str, side: str | None):
+    part, upload = read_image()
+    body = scan_document(part, upload, expect, side)
     # Recognised ID numbers are personal data: never let a proxy or the browser cache them.
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -119,7 +128,7 @@ class TextViews(MethodView):
     @blp.response(200, TextResultSchema)
     def post(self, _form):
         """Read all text lines of any photo"""
-        part, upload = _read_image()
+        part, upload = read_image()
         with upload:
             lines, timing = pipeline.read_text(upload.path.read_bytes(), engine=ocr_engine())
             _keep_original(part, upload)
