@@ -73,3 +73,23 @@ def test_a_sync_conflict_is_resolved_in_the_browser(builtin_ledgers, signed_in, 
     expect(page.get_by_text("没有待处理的同步冲突")).to_be_visible()
     entry = loop.staff.get(entry_url("visit_log", created["id"])).get_json()
     assert entry["data"]["situation"] == "回访：老人已就医"
+
+
+def test_staff_find_a_resident_and_reveal_the_number(signed_in, make_person, staff, id_number):
+    number = id_number()
+    make_person(name="欧阳秀英", id_number=number, phone="13812345678")
+    make_person(name="欧阳建国")
+    page = signed_in(staff)
+    page.get_by_role("link", name="居民", exact=True).click()
+    page.get_by_label("查找居民").fill(number)
+    page.get_by_role("button", name="查找").click()
+    rows = page.locator("table tr", has_text="欧阳")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(number[:6])
+    expect(rows).not_to_contain_text(number)
+    page.get_by_role("link", name="欧阳秀英").click()
+    expect(page.get_by_role("heading", name="欧阳秀英")).to_be_visible()
+    assert number not in page.content() and "13812345678" not in page.content()
+    page.get_by_role("button", name="显示完整信息").click()
+    expect(page.get_by_text(number)).to_be_visible()
+    expect(page.get_by_text("13812345678")).to_be_visible()
