@@ -6,13 +6,14 @@ blob per entry and masked in views. Everything else is plain JSON, so lists filt
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy import Float, Select, String, and_, case, cast, func, or_, select
 
 from ledger.areas.models import Area
 from ledger.audit import operations as audit
@@ -38,6 +39,10 @@ from ledger.registry.people import person_view
 CHINA = timezone(timedelta(hours=8))
 # Lists page on the ledger's date, then the moment of entry.
 PAGE_KEYS = ("entry_date", "created_at", "id")
+# Other orders a list may ask for: these entry columns, or ``data.<key>`` for a field of these
+# types (personal values are encrypted and references are ids: neither has a useful order).
+SORT_COLUMNS = {"entry_date": "date", "created_at": "datetime", "updated_at": "datetime"}
+SORTABLE_TYPES = frozenset({"text", "choice", "date", "datetime", "integer", "decimal"})
 _TEXT_TYPES = frozenset({"text", "longtext", "choice", "multichoice"})
 
 
@@ -299,14 +304,42 @@ class EntryFilter:
     values: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class EntrySort:
+    """An order for a ledger's list: an entry column (``updated_at``) or ``data.<field key>``."""
+
+    key: str
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str | None) -> EntrySort | None:
+        """``-updated_at``, ``data.visit_date``...; None for the default order (newest first on
+        the ledger's date), whose cursors stay those of the plain keyset page."""
+        text = (text or "").strip()
+        if not text or text == "-entry_date":
+            return None
+        return cls(text.removeprefix("-"), text.startswith("-"))
+
+    def __str__(self) -> str:
+        return ("-" if self.descending else "") + self.key
+
+
 def list_views(
-    ctx: Ctx, code: str, filters: EntryFilter, *, limit: int = 50, cursor: str | None = None
+    ctx: Ctx,
+    code: str,
+    filters: EntryFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    sort: EntrySort | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of a ledger as the API shows it; 实有人口台账 is read from the register."""
     template = get_template(ctx, code, archived=True)
     if template.kind == "registry":
+        if sort is not None:
+            raise _invalid({"sort": ["实有人口台账按登记时间倒序排列，不能改变排序"]})
         return _register_page(ctx, template, filters, limit, cursor)
-    rows, next_cursor = _entry_page(ctx, template, filters, limit, cursor)
+    rows, next_cursor = _entry_page(ctx, template, filters, limit, cursor, sort)
     return [entry_view(ctx, template, e) for e in rows], next_cursor
 
 
@@ -335,12 +368,86 @@ def _register_page(ctx, template, filters: EntryFilter, limit, cursor):
     return items, next_cursor
 
 
-def _entry_page(ctx, template, filters: EntryFilter, limit, cursor):
-    """Newest first, keyset-paginated."""
+def _entry_page(ctx, template, filters: EntryFilter, limit, cursor, sort: EntrySort | None):
+    """Newest first (or in ``sort``'s order), keyset-paginated."""
+    keys = _sort_keys(template, sort) if sort is not None else None
     query = entry_query(ctx, template, filters)
     if query is None:
         return [], None
-    return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor, PAGE_KEYS)
+    if keys is None:
+        return newest_first_page(ctx.session, query, LedgerEntry, limit, cursor, PAGE_KEYS)
+    return _sorted_page(ctx, query, sort, keys, limit, cursor)
+
+
+# One key of a sorted page: the expression, whether it runs descending, and how its cursor
+# value is typed ("datetime", "date", "float", "int" or "str").
+_SortKey = tuple[Any, bool, str]
+
+
+def _sort_keys(template: LedgerTemplate, sort: EntrySort) -> list[_SortKey]:
+    """The keys a sorted page orders and pages on, the entry id last so every row has its own
+    place. A field's empty values come last either way: a flag key sorts them apart, so the
+    value key itself never holds NULL (row comparisons with NULL match nothing)."""
+    desc = sort.descending
+    if sort.key in SORT_COLUMNS:
+        column = getattr(LedgerEntry, sort.key)
+        keys = [(column, desc, SORT_COLUMNS[sort.key])]
+        if sort.key == "entry_date":
+            keys.append((LedgerEntry.created_at, desc, "datetime"))
+        return [*keys, (LedgerEntry.id, desc, "str")]
+    kinds = {f["key"]: f["type"] for f in all_fields(template)}
+    key = sort.key.removeprefix("data.")
+    if not sort.key.startswith("data.") or kinds.get(key) not in SORTABLE_TYPES:
+        raise EntryInvalid("不能按该项排序", details={"fields": {"sort": ["不能按该项排序"]}})
+    if kinds[key] in ("integer", "decimal"):
+        # Decimals are stored as text: compare them as numbers, not as strings ("10" < "9").
+        value, blank, kind = cast(LedgerEntry.data[key].as_string(), Float), 0.0, "float"
+    else:
+        # ISO dates and times (all at +08:00) sort correctly as text.
+        value, blank, kind = LedgerEntry.data[key].as_string(), "", "str"
+    empty = case((value.is_(None), 1), else_=0)
+    return [(empty, False, "int"), (func.coalesce(value, blank), desc, kind),
+            (LedgerEntry.id, desc, "str")]  # fmt: skip
+
+
+def _sorted_page(ctx, query, sort: EntrySort, keys: list[_SortKey], limit, cursor):
+    if cursor:
+        after = _decode_sort_cursor(cursor, sort, keys)
+        # (k1 > v1) or (k1 = v1 and k2 > v2) or ...: each key in its own direction.
+        steps = []
+        for i, (expr, desc, _kind) in enumerate(keys):
+            same = [k[0] == v for k, v in zip(keys[:i], after[:i], strict=True)]
+            steps.append(and_(*same, expr < after[i] if desc else expr > after[i]))
+        query = query.where(or_(*steps))
+    order = [expr.desc() if desc else expr.asc() for expr, desc, _kind in keys]
+    columns = [expr.label(f"k{i}") for i, (expr, _d, _k) in enumerate(keys)]
+    rows = ctx.session.execute(query.add_columns(*columns).order_by(*order).limit(limit + 1)).all()
+    entries = [row[0] for row in rows]
+    next_cursor = None
+    if len(rows) > limit:
+        entries = entries[:limit]
+        next_cursor = _encode_sort_cursor(sort, list(rows[limit - 1][1:]))
+    return entries, next_cursor
+
+
+def _encode_sort_cursor(sort: EntrySort, values: list[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, date | datetime) else v for v in values]
+    raw = json.dumps([str(sort), *plain]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_sort_cursor(cursor: str, sort: EntrySort, keys: list[_SortKey]) -> list[Any]:
+    """The cursor's values, typed for comparison; a cursor of another order is refused."""
+    parse = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "float": float,
+             "int": int, "str": str}  # fmt: skip
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(keys) + 1 or raw[0] != str(sort):
+            raise ValueError("cursor shape")
+        return [parse[kind](v) for (_e, _d, kind), v in zip(keys, raw[1:], strict=True)]
+    except (ValueError, TypeError):
+        message = "分页游标无效，请从第一页重新加载"
+        raise EntryInvalid(message, details={"fields": {"cursor": [message]}}) from None
 
 
 def entry_query(ctx: Ctx, template: LedgerTemplate, filters: EntryFilter) -> Select | None:

@@ -6,7 +6,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ledger.context import Ctx
 from ledger.errors import LedgerError
+from ledger.jobs.models import Job
 from ledger.jobs.operations import job_view
 from ledger.ledgers.imports.operations import forget_upload, start_import
 from server.auth.permissions import require
@@ -36,30 +38,38 @@ class ImportsViews(MethodView):
     @ledgers_blp.response(202, JobStartedSchema)
     def post(self, args, _form, code):
         """Import an xlsx or csv into a ledger in the background (all rows or only valid ones)"""
-        c = ctx()
-        part, upload = ingest_upload("file")
-        with upload:
-            c.blobs.put_file(upload.path, upload.sha256, "application/octet-stream")
-        run = runner(current_app)
-        try:
-            job = start_import(
-                c,
-                code,
-                file_sha256=upload.sha256,
-                filename=part.filename,
-                mode=args["mode"],
-                area=args["area"],
-                dry_run=args["dry_run"],
-                force=args["force"],
-                runner=run.label(),
-            )
-        except LedgerError:
-            # Refused before any job owns it: the sheet (ID numbers in clear) goes at once.
-            forget_upload(c.session, c.blobs, upload.sha256)
-            raise
-        c.session.commit()
-        run.submit(job.id)
+        job = begin_import(ctx(), code, "file", **args)
         return {"id": job.id, "status": job.status}
+
+
+def begin_import(c: Ctx, code: str, field: str, *, mode: str, area: str | None,
+                 dry_run: bool, force: bool) -> Job:  # fmt: skip
+    """Keep the uploaded sheet of form field ``field`` and queue its import (the API and the
+    console both start them)."""
+    part, upload = ingest_upload(field)
+    with upload:
+        c.blobs.put_file(upload.path, upload.sha256, "application/octet-stream")
+    run = runner(current_app)
+    try:
+        job = start_import(
+            c,
+            code,
+            file_sha256=upload.sha256,
+            filename=part.filename,
+            mode=mode,
+            area=area,
+            dry_run=dry_run,
+            force=force,
+            runner=run.label(),
+        )
+    except LedgerError:
+        # Refused before any job owns it: the sheet (ID numbers in clear) goes at once.
+        forget_upload(c.session, c.blobs, upload.sha256)
+        raise
+    # The job must be visible to the runner before it starts: commit, then hand it over.
+    c.session.commit()
+    run.submit(job.id)
+    return job
 
 
 @blp.route("/<string:job_id>")

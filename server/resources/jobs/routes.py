@@ -7,9 +7,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ledger.audit import operations as audit
+from ledger.context import Ctx
 from ledger.files.blobstore import content_disposition
 from ledger.jobs import operations as jobs
 from ledger.jobs.errors import JobNotDone
+from ledger.jobs.models import Job
 from ledger.ledgers.exports.operations import start_export
 from server.auth.permissions import can, require
 from server.db import write_session
@@ -40,6 +42,18 @@ def load_job(job_id: str, kind: str):
     return job
 
 
+def begin_export(c: Ctx, code: str, body: dict) -> Job:
+    """Queue an export and hand it to the runner (the API and the console both start them)."""
+    run = runner(current_app)
+    job = start_export(
+        c, code, body, runner=run.label(), may_reveal=can(c.actor.role, "people.reveal")
+    )
+    # The job must be visible to the runner before it starts: commit, then hand it over.
+    c.session.commit()
+    run.submit(job.id)
+    return job
+
+
 @ledgers_blp.route("/<string:code>/exports")
 class ExportsViews(MethodView):
     @require("ledgers.export")
@@ -47,14 +61,7 @@ class ExportsViews(MethodView):
     @ledgers_blp.response(202, JobStartedSchema)
     def post(self, body, code):
         """Start exporting a ledger (xlsx, csv or pdf) in the background"""
-        c = ctx()
-        run = runner(current_app)
-        job = start_export(
-            c, code, body, runner=run.label(), may_reveal=can(c.actor.role, "people.reveal")
-        )
-        # The job must be visible to the runner before it starts: commit, then hand it over.
-        c.session.commit()
-        run.submit(job.id)
+        job = begin_export(ctx(), code, body)
         return {"id": job.id, "status": job.status}
 
 
@@ -88,28 +95,32 @@ class ExportDownloadViews(MethodView):
     @blp.response(200)
     def get(self, job_id):
         """Download a finished export (object storage redirects to a signed URL)"""
-        c = ctx()
-        job = load_job(job_id, "ledger_export")
-        if job.status != "done" or not job.file_sha256:
-            raise JobNotDone(details={"status": job.status})
-        audit.record(
-            c.session,
-            c.actor,
-            "ledger.export_download",
-            object_type="job",
-            object_id=job.id,
-            details={"ledger": job.params.get("ledger"), "reveal": job.params.get("reveal", False)},
-        )
-        signed = c.blobs.download_url(
-            job.file_sha256, filename=job.filename, content_type=job.content_type
-        )
-        if signed:
-            return redirect(signed, code=302)
-        reader = c.blobs.open(job.file_sha256)
-        response = Response(iter(lambda: reader.read(1 << 16), b""), mimetype=job.content_type)
-        response.call_on_close(reader.close)
-        response.headers["Content-Length"] = str(c.blobs.size(job.file_sha256))
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Content-Disposition"] = content_disposition(job.filename)
-        return response
+        return download_response(ctx(), load_job(job_id, "ledger_export"))
+
+
+def download_response(c: Ctx, job: Job):
+    """A finished export's file, audited: streamed from the data dir, or a redirect to a signed
+    URL of the object store (the API and the console download alike)."""
+    if job.status != "done" or not job.file_sha256:
+        raise JobNotDone(details={"status": job.status})
+    audit.record(
+        c.session,
+        c.actor,
+        "ledger.export_download",
+        object_type="job",
+        object_id=job.id,
+        details={"ledger": job.params.get("ledger"), "reveal": job.params.get("reveal", False)},
+    )
+    signed = c.blobs.download_url(
+        job.file_sha256, filename=job.filename, content_type=job.content_type
+    )
+    if signed:
+        return redirect(signed, code=302)
+    reader = c.blobs.open(job.file_sha256)
+    response = Response(iter(lambda: reader.read(1 << 16), b""), mimetype=job.content_type)
+    response.call_on_close(reader.close)
+    response.headers["Content-Length"] = str(c.blobs.size(job.file_sha256))
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = content_disposition(job.filename)
+    return response

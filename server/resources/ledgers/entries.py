@@ -22,7 +22,7 @@ from server.resources.ledgers.schemas import (
 )
 from server.wiring import ctx
 
-_LIST_ARGS = ("limit", "cursor", "area", "date_from", "date_to", "q")
+_LIST_ARGS = ("limit", "cursor", "area", "date_from", "date_to", "q", "sort")
 
 
 @blp.route("/<string:code>/entries")
@@ -31,7 +31,7 @@ class EntriesViews(MethodView):
     @blp.arguments(EntryListQuerySchema, location="query")
     @blp.response(200, EntryPageSchema)
     def get(self, args, code):
-        """List a ledger's entries in your areas, newest first, with filters"""
+        """List a ledger's entries in your areas, newest first (or ?sort=), with filters"""
         # 实有人口台账 lists the register's residents (filters: area, q as a name prefix).
         # Field filters have open-ended names, so they are read beside the schema's arguments.
         values = {k[5:]: v for k, v in request.args.items() if k.startswith("data.") and k[5:]}
@@ -48,7 +48,12 @@ class EntriesViews(MethodView):
             values=values,
         )
         items, next_cursor = ops.list_views(
-            ctx(), code, filters, limit=args["limit"], cursor=args["cursor"]
+            ctx(),
+            code,
+            filters,
+            limit=args["limit"],
+            cursor=args["cursor"],
+            sort=ops.EntrySort.parse(args.get("sort")),
         )
         return {"items": items, "next_cursor": next_cursor}
 

@@ -118,6 +118,14 @@ class EntryListQuerySchema(PageQuerySchema):
     date_from = ma.fields.Date(metadata={"description": "模板第一个日期字段不早于"})
     date_to = ma.fields.Date(metadata={"description": "模板第一个日期字段不晚于"})
     q = ma.fields.String(validate=validate.Length(max=100), metadata={"description": "全文"})
+    sort = ma.fields.String(
+        validate=validate.Length(max=60),
+        metadata={
+            "description": "排序：entry_date、created_at、updated_at 或 data.<字段key>，"
+            "前加 - 为倒序；默认按台账日期倒序",
+            "example": "-updated_at",
+        },
+    )
 
 
 class SummaryQuerySchema(ma.Schema):
