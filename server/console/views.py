@@ -27,6 +27,7 @@ from ledger.reports import reports as ops
 from ledger.reports.categories import all_categories, category_view
 from ledger.reports.departments import list_departments
 from ledger.reports.models import Report
+from ledger.reports.models.report import SOURCE_NAMES
 from ledger.reports.stats import report_stats
 from ledger.reports.transitions import transition
 from ledger.reports.workflow import ACTIONS, STATE_NAMES
@@ -150,9 +151,14 @@ def report(report_id: str):
         for code, score in suggester_cache().get(c.session).suggest(text, k=3):
             if code in names:
                 suggested.append({"code": code, "path": names[code], "score": score})
+    departments = list_departments(c.session)
+    view["suggested_department_name"] = next(
+        (d.name for d in departments if d.code == view["suggested_department"]), None
+    )
     return render_template("console/report.html", r=view, timeline=ops.timeline(c, report_id),
                            actions=[ACTIONS[a] for a in view["actions"]], leaves=leaves,
-                           departments=list_departments(c.session), suggested=suggested,
+                           departments=departments, suggested=suggested,
+                           source_names=SOURCE_NAMES,
                            state_names=STATE_NAMES)  # fmt: skip
 
 

@@ -14,6 +14,8 @@ from ledger.reports.models.category import ReportCategory
 from ledger.reports.models.department import Department
 
 SOURCES = ("field", "hotline_12345", "open311", "staff")
+SOURCE_NAMES = {"field": "网格员上报", "hotline_12345": "12345热线", "open311": "外部系统",
+                "staff": "工作人员录入"}  # fmt: skip
 SOURCE_NAMES = {"field": "网格员上报", "hotline_12345": "12345热线", "open311": "Open311",
                 "staff": "工作人员录入"}  # fmt: skip
 URGENCIES = ("high", "normal", "low")

@@ -96,3 +96,23 @@ def signed_in(browser, live):
         return page
 
     return _open
+
+
+def entry_conflict(loop) -> dict:
+    """A visit-log entry a worker edited offline while staff edited it in the office: one open
+    sync conflict (device: 回访：老人已就医, server: 办公室补录：老人血压偏高); returns it."""
+    from tests.server.resources.test_ledgers import entry_url
+    from tests.server.resources.test_sync import mutation, push
+
+    data = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
+            "situation": "地下室没有信号", "visitor": "李网格"}  # fmt: skip
+    created = mutation("ledger_entry", ledger="visit_log", area="G1", data=data)
+    assert push(loop.worker, created)[0]["status"] == "applied"
+    r = loop.staff.patch(entry_url("visit_log", created["id"]),
+                         json={"data": {"situation": "办公室补录：老人血压偏高"}},
+                         headers={"If-Match": "1"})  # fmt: skip
+    assert r.status_code == 200
+    edit = mutation("ledger_entry", record_id=created["id"], base=1,
+                    data={"situation": "回访：老人已就医"})  # fmt: skip
+    assert push(loop.worker, edit)[0]["status"] == "conflict"
+    return created

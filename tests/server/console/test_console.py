@@ -6,7 +6,7 @@ import io
 import re
 
 from tests.plugins.reports import near
-from tests.server.console.conftest import Browser
+from tests.server.console.conftest import Browser, entry_conflict
 from tests.server.resources.test_files import make_png
 
 
@@ -113,19 +113,8 @@ def test_logout_ends_the_session_and_errors_are_pages(browsers, loop):
 
 def test_a_sync_conflict_is_resolved_with_one_click(builtin_ledgers, browsers, loop):
     from tests.server.resources.test_ledgers import entry_url
-    from tests.server.resources.test_sync import mutation, push
 
-    data = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
-            "situation": "地下室没有信号", "visitor": "李网格"}  # fmt: skip
-    created = mutation("ledger_entry", ledger="visit_log", area="G1", data=data)
-    assert push(loop.worker, created)[0]["status"] == "applied"
-    r = loop.staff.patch(entry_url("visit_log", created["id"]),
-                         json={"data": {"situation": "办公室补录：老人血压偏高"}},
-                         headers={"If-Match": "1"})  # fmt: skip
-    assert r.status_code == 200
-    edit = mutation("ledger_entry", record_id=created["id"], base=1,
-                    data={"situation": "回访：老人已就医"})  # fmt: skip
-    assert push(loop.worker, edit)[0]["status"] == "conflict"
+    created = entry_conflict(loop)
 
     staff = browsers(loop.staff)
     assert re.search(r'<span class="n">1</span><span>待处理同步冲突</span>', staff.get("/console/"))
@@ -207,3 +196,21 @@ def test_a_recording_is_transcribed_at_the_desk(browsers, loop):
     bare = loop.report(title="无录音")
     r = dispatcher.post(f"/console/reports/{bare['id']}/transcribe", {})
     assert r.status_code == 422 and "没有录音" in r.get_data(as_text=True)
+
+
+def test_a_dispatcher_merges_a_duplicate_from_its_page(browsers, loop):
+    first = loop.report(title="路口井盖缺失", location=near(0, 0))
+    second = loop.report(title="井盖没了", location=near(20, 10))
+    dispatcher = browsers(loop.dispatcher)
+    page = dispatcher.get(f"/console/reports/{second['id']}")
+    assert "可能重复" in page and "建议派遣：环卫" in page and "来源</dt><dd>网格员上报" in page
+    assert f'<option value="{first["id"]}">路口井盖缺失' in page
+    step = {"action": "mark_duplicate", "duplicate_of": first["id"], "comment": "同一井盖"}
+    assert dispatcher.post(f"/console/reports/{second['id']}/transitions", step).status_code == 302
+    page = dispatcher.get(f"/console/reports/{second['id']}")
+    assert "重复" in re.search(r"<h1>.*?</h1>", page, re.S).group(0)
+    # The API sees the same merge.
+    assert (
+        loop.dispatcher.get(f"/api/v1/reports/{second['id']}").get_json()["duplicate_of"]
+        == (first["id"])
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.plugins.reports import photo
+from tests.server.console.conftest import entry_conflict
 from tests.server.resources.test_files import make_png
 
 
@@ -48,19 +49,8 @@ def test_a_report_goes_through_the_loop_by_clicks(signed_in, live, loop, tmp_pat
 
 def test_a_sync_conflict_is_resolved_in_the_browser(builtin_ledgers, signed_in, loop):
     from tests.server.resources.test_ledgers import entry_url
-    from tests.server.resources.test_sync import mutation, push
 
-    data = {"visit_date": "2026-11-20", "visited_name": "王芳", "purpose": "日常走访",
-            "situation": "地下室没有信号", "visitor": "李网格"}  # fmt: skip
-    created = mutation("ledger_entry", ledger="visit_log", area="G1", data=data)
-    assert push(loop.worker, created)[0]["status"] == "applied"
-    r = loop.staff.patch(entry_url("visit_log", created["id"]),
-                         json={"data": {"situation": "办公室补录：老人血压偏高"}},
-                         headers={"If-Match": "1"})  # fmt: skip
-    assert r.status_code == 200
-    edit = mutation("ledger_entry", record_id=created["id"], base=1,
-                    data={"situation": "回访：老人已就医"})  # fmt: skip
-    assert push(loop.worker, edit)[0]["status"] == "conflict"
+    created = entry_conflict(loop)
 
     page = signed_in(loop.staff)
     page.get_by_role("link", name="待处理同步冲突").click()
