@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from ledger.areas.models import Area
 from ledger.errors import LedgerError
-from server.errors import KIND_STATUS, ApiError, translate
+from server.console.forms import field_messages
+from server.errors import KIND_STATUS, ApiError
 
 # Errors a person can fix on the form they just sent; anything else is an error page.
 FORM_KINDS = frozenset({"invalid", "conflict", "precondition_failed"})
@@ -46,9 +47,7 @@ def form_errors(exc: Exception, by_code: dict[str, str] | None = None) -> FormEr
     else:
         return None
     raw = exc.details.get("fields") if isinstance(exc.details, dict) else None
-    fields: dict[str, list[str]] = {}
-    for name, messages in (translate(raw) if isinstance(raw, dict) else {}).items():
-        fields[name] = [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+    fields = field_messages(raw)
     where = (by_code or {}).get(exc.code)
     if where and not fields:
         fields[where] = [exc.message]

@@ -18,7 +18,8 @@ from ledger.ledgers.imports.operations import MODES, RepeatedImport
 from ledger.ledgers.templates import get_template
 from server.auth.permissions import can, check
 from server.console import bp, wants_json
-from server.console.ledgers import field_errors, grids, list_filters
+from server.console.forms import visible_grids
+from server.console.ledgers import field_errors, list_filters
 from server.errors import KIND_STATUS, ApiError
 from server.resources.jobs.imports import begin_import
 from server.resources.jobs.routes import begin_export, download_response, load_job
@@ -169,6 +170,6 @@ def ledger_import(code: str):
             status = exc.status if isinstance(exc, ApiError) else KIND_STATUS.get(exc.kind, 400)
         else:
             return redirect(url_for("console.job", job_id=started.id))
-    return render_template("console/ledger_import.html", template=template, grids=grids(c),
+    return render_template("console/ledger_import.html", template=template, grids=visible_grids(c),
                            modes=MODES, mode_names=MODE_NAMES, chosen=chosen, error=error,
                            errors=errors, repeated=repeated), status  # fmt: skip

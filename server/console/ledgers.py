@@ -24,6 +24,7 @@ from ledger.registry.models import Household, Person
 from ledger.registry.people import PeopleFilter, list_people
 from server.auth.permissions import check
 from server.console import bp, page_url
+from server.console.forms import field_messages, visible_grids
 from server.errors import ApiError
 from server.uploads import ingest_part
 from server.wiring import ctx
@@ -50,24 +51,8 @@ def list_filters(args) -> tuple[dict[str, str], dict[str, str]]:
     return {k: v for k, v in plain.items() if v}, values
 
 
-def grids(c) -> list:
-    """The grids an entry may be put in: those of the caller's areas."""
-    return [a for a in visible_areas(c.session, c.scope) if a.level == "grid"]
-
-
-def _listed(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def field_errors(exc: LedgerError | ApiError) -> dict[str, list[str]]:
-    """``details['fields']`` as lists of messages per key, nested ones flattened."""
-    raw = (exc.details or {}).get("fields") or {}
-    out: dict[str, list[str]] = {}
-    for key, messages in raw.items() if isinstance(raw, dict) else ():
-        if isinstance(messages, dict):
-            messages = [m for ms in messages.values() for m in _listed(ms)]
-        out[str(key)] = [str(m) for m in _listed(messages)]
-    return out
+    return field_messages((exc.details or {}).get("fields") or {})
 
 
 # ----------------------------------------------------------------- the ledgers
@@ -328,7 +313,7 @@ def _form_page(template, fields, *, entry=None, shown=None, hints=None, errors=N
     return render_template(
         "console/ledger_entry_form.html", template=template, fields=fields, entry=entry,
         shown=shown or {}, hints=hints or {}, errors=errors or {}, message=message,
-        conflict=conflict, area=area, grids=grids(c),
+        conflict=conflict, area=area, grids=visible_grids(c),
         other_errors={k: v for k, v in (errors or {}).items()
                       if k not in {f["key"] for f in fields} and k != "area"},
     ), status  # fmt: skip
@@ -341,7 +326,7 @@ def new_entry(code: str):
     c = ctx()
     template = ops.writable_template(c, code)
     fields = template.fields_of()
-    choices = grids(c)
+    choices = visible_grids(c)
     area = request.form.get("area", "") or (choices[0].code if len(choices) == 1 else "")
     if request.method == "GET":
         return _form_page(template, fields, area=area)

@@ -11,7 +11,7 @@ import marshmallow as ma
 from flask import flash, g, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from ledger.areas.models import LEVELS, Area
+from ledger.areas.models import LEVELS
 from ledger.areas.operations import visible_areas
 from ledger.context import Ctx
 from ledger.errors import LedgerError
@@ -24,7 +24,8 @@ from ledger.registry.models import DocumentScan, Household, Person, PersonTag
 from ledger.registry.models.person import RESIDENCE_TYPES, SEXES
 from server.auth.permissions import check
 from server.console import bp, wants_json
-from server.errors import KIND_STATUS, ApiError, translate
+from server.console.forms import field_messages, visible_grids
+from server.errors import KIND_STATUS, ApiError
 from server.resources.people.schemas import PersonCreateSchema, PersonUpdateSchema
 from server.wiring import ctx
 
@@ -66,11 +67,6 @@ def area_options(c: Ctx) -> list[dict[str, Any]]:
             for a in visible_areas(c.session, c.scope)]  # fmt: skip
 
 
-def grid_options(c: Ctx) -> list[Area]:
-    """Grids a resident may be registered in: residents live in grids, within the user's scope."""
-    return [a for a in visible_areas(c.session, c.scope) if a.level == "grid"]
-
-
 def own_grid() -> str | None:
     area = g.user.area
     return area.code if area is not None and area.level == "grid" else None
@@ -96,23 +92,13 @@ def form_errors(c: Ctx, exc: Exception) -> tuple[int, str, dict[str, list[str]]]
     """Status, message and per-field messages of a failed save, for the form to show."""
     if isinstance(exc, ma.ValidationError):
         fields = exc.messages if isinstance(exc.messages, dict) else {"": exc.messages}
-        return 422, "提交的数据有误，请按提示修改", _flat(translate(fields))
+        return 422, "提交的数据有误，请按提示修改", field_messages(fields)
     if isinstance(exc, LedgerError):
-        fields = _flat(translate(exc.details.get("fields") or {}))
+        fields = field_messages(exc.details.get("fields") or {})
         if isinstance(exc, DuplicateIdNumber):
             fields.setdefault("id_number", []).append(exc.message)
         return KIND_STATUS.get(exc.kind, 400), exc.message, fields
     raise exc
-
-
-def _flat(fields: dict) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, value in fields.items():
-        if isinstance(value, dict):  # tags: {index: [messages]}
-            out[key] = [m for v in value.values() for m in (v if isinstance(v, list) else [v])]
-        else:
-            out[key] = [str(m) for m in (value if isinstance(value, list) else [value])]
-    return out
 
 
 def duplicate_of(c: Ctx, exc: Exception) -> Person | None:
@@ -203,7 +189,7 @@ def _person_page(c: Ctx, person: Person, view: dict[str, Any] | None = None, *,
         )
     )
     return render_template("console/person.html", p=view, person=person, household=household,
-                           members=members, scans=scans, grids=grid_options(c),
+                           members=members, scans=scans, grids=visible_grids(c),
                            values=values or _form_values(view), errors=errors or {},
                            error=error, existing=existing, sexes=SEXES,
                            residence_types=RESIDENCE_TYPES)  # fmt: skip
@@ -306,7 +292,7 @@ def person_new():
             return redirect(url_for("console.person", person_id=created.id))
     html = render_template("console/person_new.html", values=values, errors=errors,
                            error=error, existing=existing, household=household,
-                           grids=grid_options(c), sexes=SEXES,
+                           grids=visible_grids(c), sexes=SEXES,
                            residence_types=RESIDENCE_TYPES)  # fmt: skip
     return private(html, status) if request.method == "POST" else html
 

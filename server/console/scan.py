@@ -19,11 +19,11 @@ from ocr.engine import OcrEngineError
 from ocr.image import ImageError
 from server.auth.permissions import check
 from server.console import bp
+from server.console.forms import visible_grids
 from server.console.residents import (
     duplicate_of,
     form_data,
     form_errors,
-    grid_options,
     load,
     own_grid,
     private,
@@ -174,7 +174,7 @@ def _page(c: Ctx, *, kind: str = "id_card_front", scan=None, review=None, values
     return render_template("console/scan.html", kinds=KINDS, kind=kind, scan=scan, review=review,
                            review_json=json.dumps(review, ensure_ascii=False) if review else "",
                            values=values or {}, existing=existing, errors=errors or {},
-                           error=error, upload_error=upload_error, grids=grid_options(c),
+                           error=error, upload_error=upload_error, grids=visible_grids(c),
                            sexes=SEXES, residence_types=RESIDENCE_TYPES)  # fmt: skip
 
 
