@@ -112,7 +112,7 @@ def run_engine(name: str, samples: list[Path], today: date) -> dict:
         stats = per_type.setdefault(
             kind,
             {"latency": [], "fields": {}, "docs": 0, "all_exact": 0, "legible": 0,
-             "id_exact": 0, "id_exact_legible": 0, "wrong_id_unwarned": 0,
+             "id_exact": 0, "id_exact_legible": 0, "wrong_id_unwarned": 0, "legible_fields": [0, 0],
              "form_filled": 0, "form_total": 0, "classified": 0},
         )  # fmt: skip
         stats["latency"].append(elapsed)
@@ -130,6 +130,9 @@ def run_engine(name: str, samples: list[Path], today: date) -> dict:
             field[0] += ok
             field[1] += 1
             exact_all &= ok
+            if truth.get("legible", True) and key not in bleached:
+                stats["legible_fields"][0] += ok
+                stats["legible_fields"][1] += 1
         stats["all_exact"] += exact_all
         if "id_number" in truth["fields"]:
             want = truth["fields"]["id_number"]
@@ -162,6 +165,12 @@ def run_engine(name: str, samples: list[Path], today: date) -> dict:
                 statistics.mean(v[0] / v[1] for v in s["fields"].values()), 4
             ),
             "all_fields_exact": round(s["all_exact"] / s["docs"], 4),
+            # Fields on legible photos that glare left readable: a bleached or 6 px character
+            # is lost to any reader, and the scan says so with a warning.
+            "field_exact_legible": round(
+                s["legible_fields"][0] / max(1, s["legible_fields"][1]), 4
+            ),
+            "fields_bleached": sum(v[1] for v in s["fields"].values()) - s["legible_fields"][1],
         }
         if kind in ("id_card_front", "household_register_member"):
             report[kind]["id_number_exact"] = round(s["id_exact"] / s["docs"], 4)

@@ -211,3 +211,33 @@ def downscale(bgr: np.ndarray, max_side: int = 2000) -> tuple[np.ndarray, float]
     scale = max_side / long_side
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), scale
+
+
+def drop_red_ink(bgr: np.ndarray, margin: int = 24) -> np.ndarray:
+    """The photo with red ink (seals, chops) faded into the paper and black print kept.
+
+    Household-register seals are stamped across the values they certify, and the text
+    detector loses black characters under red ones. Black print is dark in the red channel
+    while a seal is light there, so red pixels take their red value, lifted by how red they
+    are up to the paper around them, in the paper's tint. Redness is judged after white
+    balance, or warm lamp light would count the whole page as red ink."""
+    paper = np.percentile(bgr[::4, ::4].reshape(-1, 3), 90, axis=0).clip(1, None)
+    gain = paper.max() / paper
+    levels = np.arange(256, dtype=np.float32)
+    b, g, r = (
+        cv2.LUT(channel, np.clip(levels * level_gain, 0, 255).astype(np.uint8))
+        for channel, level_gain in zip(cv2.split(bgr), gain, strict=True)
+    )
+    redness = cv2.subtract(r, cv2.max(g, b))
+    red = (redness > margin).astype(np.uint8)
+    if not red.any():
+        return bgr
+    # JPEG keeps colour at half resolution, so a seal's stroke edges are barely red: widen the
+    # mask. In the red channel paper and seal are both light, so the edges fade too.
+    red = cv2.dilate(red, np.ones((5, 5), np.uint8)).astype(bool)
+    paper_near = cv2.dilate(cv2.max(cv2.max(b, g), r), np.ones((9, 9), np.uint8))
+    lifted = cv2.min(cv2.add(r, redness), paper_near)
+    out = bgr.copy()
+    # Back from the balanced grey to the photo's own paper tint, so the seal leaves no patch.
+    out[red] = np.clip(lifted[red][:, None] / gain[None, :], 0, 255).astype(np.uint8)
+    return out

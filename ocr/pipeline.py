@@ -239,12 +239,19 @@ def _read(
 ) -> _Read:
     """OCR a crop, turn it upright (90, 180, 270 degrees) and classify it among ``wanted``."""
     from ocr.document import orient_by_text
+    from ocr.image import drop_red_ink
     from ocr.parsers import classify
+
+    # Register pages carry red seals over their values; cards have none worth the time.
+    seals = wanted == REGISTER_TYPES
+
+    def ocr(image: np.ndarray):
+        return recognize(engine, drop_red_ink(image) if seals else image, framed=framed)
 
     prefix = f"{stage}_" if stage else ""
     started = time.perf_counter()
     transform = np.eye(3)
-    result = recognize(engine, crop, framed=framed)
+    result = ocr(crop)
     lines = _normalise(result.lines)
     for key, value in result.timing_ms.items():
         timing[f"{prefix}ocr_{key}"] = value
@@ -255,7 +262,7 @@ def _read(
         k = 1 if turn == 90 else 3
         transform = _rot90_matrix(crop.shape, k) @ transform
         crop = np.ascontiguousarray(np.rot90(crop, k=k))
-        lines = _normalise(recognize(engine, crop, framed=framed).lines)
+        lines = _normalise(ocr(crop).lines)
         rotated = True
     # Only the kinds this endpoint expects: a poorly read page must not pass for another kind.
     document_type, _score = classify(lines, among=wanted)
@@ -263,7 +270,7 @@ def _read(
         # Engines without a 180° line classifier (paddleocr) read an upside-down page as
         # noise; one more pass on the turned crop settles it.
         flipped = np.ascontiguousarray(cv2.rotate(crop, cv2.ROTATE_180))
-        flipped_lines = _normalise(recognize(engine, flipped, framed=framed).lines)
+        flipped_lines = _normalise(ocr(flipped).lines)
         flipped_type, _score = classify(flipped_lines, among=wanted)
         if flipped_type is not None:
             transform = _rot180_matrix(crop.shape) @ transform

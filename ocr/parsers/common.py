@@ -109,7 +109,7 @@ def clean_cjk(text: str) -> str:
     return _NOT_CJK.sub("", text).strip("·")
 
 
-def _edit1(a: str, b: str) -> bool:
+def edit1(a: str, b: str) -> bool:
     """True if a and b differ by exactly one substitution, insertion or deletion."""
     if a == b:
         return False
@@ -142,7 +142,7 @@ def clean_ethnicity(text: str, suffix: bool) -> tuple[str | None, bool]:
     corrected = False
     if short is None:
         core = value.removesuffix("族")
-        near = [name for name in ETHNICITIES if len(name) >= 2 and _edit1(core, name)]
+        near = [name for name in ETHNICITIES if len(name) >= 2 and edit1(core, name)]
         if len(near) == 1:
             short, corrected = near[0], True
     if short is None:

@@ -19,6 +19,15 @@ from ocr.parsers.common import (
 )
 from ocr.parsers.id_card import clean_address
 from ocr.parsers.layout import Label, Layout, Line, Template
+from ocr.parsers.vocab import (
+    EDUCATION,
+    MARITAL_STATUS,
+    MILITARY_SERVICE,
+    RELATIONSHIP,
+    RELIGION,
+    find_term,
+    snap,
+)
 from ocr.text import find_dates, parse_date
 
 __all__ = ["HOME_FIELDS", "MEMBER_FIELDS", "parse_home", "parse_member"]
@@ -131,6 +140,20 @@ MEMBER_TEMPLATE = Template(
 )
 
 _HOUSEHOLD_TYPES = ("家庭户", "集体户")
+
+CODED = {
+    "relationship_to_head": RELATIONSHIP,
+    "religion": RELIGION,
+    "education": EDUCATION,
+    "marital_status": MARITAL_STATUS,
+    "military_service": MILITARY_SERVICE,
+}
+# Cells printed side by side, whose reads can run into each other.
+CODED_ROWS = {
+    "education": ("marital_status",),
+    "marital_status": ("education", "military_service"),
+    "military_service": ("marital_status",),
+}
 _BLOOD = re.compile(r"(AB|A|B|O|0)\s*型")
 
 
@@ -187,17 +210,11 @@ def _parse_member(lines: list[Line]) -> tuple[ParseResult, Layout]:
     def got(key: str) -> Collected:
         return collect(layout.values_for(key))
 
-    for key in (
-        "name",
-        "relationship_to_head",
-        "former_name",
-        "religion",
-        "education",
-        "marital_status",
-        "military_service",
-        "occupation",
-    ):
+    for key in ("former_name", "occupation"):
         _text_field(result, key, got(key))
+    name = got("name")
+    result.set("name", _strip_label(clean_cjk(name.text)) or None, name.confidence)
+    _coded_fields(result, {key: got(key) for key in CODED})
     # Employers carry numbers: 第16中学.
     _text_field(result, "employer", got("employer"), clean_address)
 
@@ -272,6 +289,30 @@ def _parse_member(lines: list[Line]) -> tuple[ParseResult, Layout]:
             iso, conf = parse_date(line.text), line.confidence
     result.set("registration_date", iso, conf)
     return result, layout
+
+
+def _strip_label(name: str) -> str:
+    """A name without the relationship label OCR ran on from the same row (李淑户主或与)."""
+    cut = name.find("户", 2)
+    return name[:cut] if cut > 0 else name
+
+
+def _coded_fields(result: ParseResult, reads: dict[str, Collected]) -> None:
+    """Cells filled from a national code table, snapped onto it; a value swallowed by the
+    neighbouring cell's read (丧偶未服兵役) is taken back from there."""
+    for key, terms in CODED.items():
+        got = reads[key]
+        value, corrected = snap(got.text, terms)
+        if value is None:
+            for other in CODED_ROWS.get(key, ()):
+                value = find_term(reads[other].text, terms)
+                if value:
+                    got, corrected = reads[other], True
+                    break
+        confidence = (got.confidence or 0) * (0.8 if corrected else 1.0) if got else None
+        result.set(key, value, confidence)
+        if corrected:
+            result.notes.append(f"{key}: read {clean_cjk(got.text)!r}, took {value!r}")
 
 
 def clean_moved(text: str) -> str:

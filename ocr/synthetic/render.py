@@ -356,9 +356,25 @@ def _seal(
 
 
 def _stamp(sheet: _Sheet, seal: Image.Image, cx_mm: float, cy_mm: float) -> None:
+    """Stamp-pad ink is a translucent dye: it tints the paper red and the print under it
+    stays dark (a multiply blend), which is why a date under a seal stays readable."""
     x = int(sheet.px(cx_mm) - seal.width / 2)
     y = int(sheet.px(cy_mm) - seal.height / 2)
-    sheet.image.paste(seal.convert("RGB"), (x, y), seal)
+    box = (
+        max(0, x),
+        max(0, y),
+        min(sheet.image.width, x + seal.width),
+        min(sheet.image.height, y + seal.height),
+    )
+    if box[2] <= box[0] or box[3] <= box[1]:
+        return
+    ink = np.asarray(seal.convert("RGBA"), np.float32)[
+        box[1] - y : box[3] - y, box[0] - x : box[2] - x
+    ]
+    alpha = ink[..., 3:] / 255.0
+    under = np.asarray(sheet.image.crop(box).convert("RGB"), np.float32)
+    tinted = under * (1.0 - alpha * (1.0 - ink[..., :3] / 255.0))
+    sheet.image.paste(Image.fromarray(np.clip(tinted + 0.5, 0, 255).astype(np.uint8)), box)
 
 
 def _name_chop(sheet: _Sheet, text: str, cx_mm: float, cy_mm: float, rng: random.Random):

@@ -8,11 +8,12 @@ import time
 import tracemalloc
 import zlib
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from ocr.image import HEIF_AVAILABLE, ImageError, decode_image, downscale
+from ocr.image import HEIF_AVAILABLE, ImageError, decode_image, downscale, drop_red_ink
 
 
 def _encode(im: Image.Image, fmt: str, **kw) -> bytes:
@@ -203,3 +204,39 @@ def test_downscale_leaves_small_images_alone():
     assert out is img and scale == 1.0
     out, scale = downscale(np.zeros((1000, 500, 3), np.uint8), max_side=400)
     assert out.shape == (400, 200, 3) and scale == pytest.approx(0.4)
+
+
+def _stamped_page(paper=(214, 226, 236)):
+    """A warm-lit page: black strokes, and a red seal ring crossing one of them as a
+    translucent dye does (multiplied, so the stroke under it stays dark)."""
+    page = np.empty((200, 300, 3), np.uint8)
+    page[:] = paper
+    page[90:110, 20:280] = (30, 30, 35)  # a black stroke across the page
+    ink = np.zeros((200, 300), np.uint8)
+    cv2.circle(ink, (150, 100), 60, 255, 8)
+    alpha = ink[..., None] / 255.0 * 0.85
+    red = np.array([48, 38, 205], np.float32) / 255.0  # BGR
+    stamped = page * (1 - alpha * (1 - red))
+    return page, np.clip(stamped + 0.5, 0, 255).astype(np.uint8), ink > 0
+
+
+def test_drop_red_ink_fades_a_seal_and_keeps_black_print_under_it():
+    page, stamped, ring = _stamped_page()
+    out = drop_red_ink(stamped)
+    grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY).astype(int)
+    paper_grey = int(cv2.cvtColor(page[:1, :1], cv2.COLOR_BGR2GRAY)[0, 0])
+    seal_only = ring.copy()
+    seal_only[85:115] = False
+    # The seal was far darker than the paper; now it is within a few grey levels of it.
+    before = cv2.cvtColor(stamped, cv2.COLOR_BGR2GRAY).astype(int)
+    assert paper_grey - before[seal_only].mean() > 40
+    assert abs(grey[seal_only].mean() - paper_grey) < 8
+    # The stroke stays black where the ring crosses it, and everywhere else.
+    assert grey[95:105, 20:280].max() < 60
+    # Pixels away from the seal are untouched.
+    assert np.array_equal(out[:40, :40], stamped[:40, :40])
+
+
+def test_drop_red_ink_leaves_a_page_without_red_alone():
+    page, _, _ = _stamped_page(paper=(150, 200, 235))  # strong warm cast, no seal
+    assert drop_red_ink(page) is page

@@ -341,6 +341,44 @@ def test_member_page_lost_label_keeps_values_apart():
     assert fields["id_number"] == MEMBER["id_number"]
 
 
+def _member_with(**reads):
+    """The member page with some cells read differently: {text as printed: text as read}."""
+    return [
+        line(reads.get(ln.text, ln.text), *(int(v) for v in (*ln.box[0], *ln.box[2])))
+        for ln in member_lines()
+    ]
+
+
+def test_member_page_coded_cells_snap_to_their_code_tables():
+    lines = _member_with(
+        **{"大学专科": "大学专料", "婚姻状况已婚": "婚姻状况已婚兵", "未服兵役": "况未服兵役"}
+    )
+    result = parse("household_register_member", lines)
+    assert result.fields["education"] == "大学专科"
+    assert result.fields["marital_status"] == "已婚"
+    assert result.fields["military_service"] == "未服兵役"
+    # A corrected cell says so: its confidence drops and the note names the read.
+    assert result.field_confidence["education"] < 0.9
+    assert any(n.startswith("education: read '大学专料'") for n in result.notes)
+
+
+def test_member_page_value_swallowed_by_the_next_cell_is_taken_back():
+    lines = [
+        ln
+        for ln in _member_with(**{"婚姻状况已婚": "婚姻状况已婚未服兵役"})
+        if ln.text != "未服兵役"
+    ]
+    fields = parse("household_register_member", lines).fields
+    assert fields["marital_status"] == "已婚"
+    assert fields["military_service"] == "未服兵役"
+
+
+def test_member_page_name_without_the_relationship_label_run_on():
+    fields = parse("household_register_member", _member_with(王宏晨="王宏晨户主或与")).fields
+    assert fields["name"] == "王宏晨"
+    assert fields["relationship_to_head"] == "户主"
+
+
 def test_parse_accepts_dicts_and_rejects_unknown_types():
     as_dicts = [ln.as_dict() for ln in front_lines()]
     assert parse("id_card_front", as_dicts).fields == FRONT
