@@ -23,16 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.plugins.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 ID_CARD = ROOT / "tests" / "fixtures" / "ocr" / "0000_id_card_front.jpg"
 GRID1, GRID2 = "330106001001001", "330106001001002"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -268,7 +260,7 @@ def shoot(base: str, creds: dict[str, str], made: dict, out: Path) -> list[Path]
 
     saved = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
         def page_for(username, width=1366, height=768):
             page = browser.new_context(

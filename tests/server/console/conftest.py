@@ -7,19 +7,8 @@ import re
 
 import pytest
 
+from tests.plugins.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.plugins.live import LiveServer
-
-CHROMIUM = "/usr/bin/chromium"
-# This machine has no internet: keep Chromium from dialling out at start and while idle.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Browser:
