@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import product
 from typing import NamedTuple
 
 from ledger.registry.idnumber import check_digit, normalize_ethnicity
@@ -12,6 +13,7 @@ from ocr import regions
 from ocr.text import DIGIT_GLYPHS, to_halfwidth
 
 __all__ = [
+    "CONFIDENCE_COMPLETED",
     "CONFIDENCE_CORRECTED",
     "CONFIDENCE_MAPPED",
     "WARNINGS",
@@ -21,17 +23,20 @@ __all__ = [
     "check_household_member",
     "check_id_card_back",
     "check_id_card_front",
+    "complete_id_number",
     "repair_id_number",
 ]
 
 # Field confidence is multiplied by these when the ID number had to be repaired.
 CONFIDENCE_MAPPED = 0.9
 CONFIDENCE_CORRECTED = 0.6
+CONFIDENCE_COMPLETED = 0.5
 
 WARNINGS = {
     "id_number_missing": "未识别到身份证号码，请重新拍摄或手动录入",
     "checksum_failed": "身份证号校验未通过，请核对号码或重新拍摄",
     "id_number_corrected": "身份证号有字符识别不清，已按校验位自动更正，请与证件核对",
+    "id_number_completed": "身份证号有几位被遮挡，已按出生日期和住址补全，请务必与证件核对",
     "region_unknown": "身份证号前六位不是已知的行政区划代码，请核对号码",
     "birth_date_mismatch": "出生日期与身份证号不一致，请核对",
     "sex_mismatch": "性别与身份证号不一致，请核对",
@@ -78,8 +83,9 @@ class IdRepair:
 
     ``status``: "ok" (read as is), "mapped" (look-alike letters turned into digits and the check
     digit then passed), "corrected" (one character changed to the only value that passes the
-    check digit and agrees with the card), "failed" (no safe repair; ``number`` is the reading
-    with look-alikes mapped), or "missing".
+    check digit and agrees with the card), "completed" (digits lost from the reading put back
+    by ``complete_id_number``), "failed" (no safe repair; ``number`` is the reading with
+    look-alikes mapped), or "missing".
     """
 
     number: str | None
@@ -89,7 +95,7 @@ class IdRepair:
 
     @property
     def valid(self) -> bool:
-        return self.status in ("ok", "mapped", "corrected")
+        return self.status in ("ok", "mapped", "corrected", "completed")
 
 
 # Digits OCR confuses with each other in card and form fonts (symmetric).
@@ -212,6 +218,62 @@ def repair_id_number(
     return IdRepair(number, "failed", changes, len(candidates))
 
 
+def complete_id_number(
+    read: str,
+    *,
+    today: date,
+    birth_date: date,
+    sex: str | None = None,
+    places: tuple[str, ...] = (),
+) -> IdRepair | None:
+    """The number with one run of lost digits put back, or None when that is not certain.
+
+    Glare or a thumb over the card erases one stretch of the number; the rest is read. The
+    lost digits come from what the same document prints: the birth date (digits 7-14) and the
+    county-level region that ``places`` (the address, a birthplace) start with (digits 1-6);
+    lost sequence and check digits are tried with every value. Returns the number only if
+    exactly one candidate, over every place the gap can sit, every code the places name and
+    every value, passes the check digit and agrees with the date, sex and a known region, and
+    the check digit was read (one computed confirms nothing). Two lost sequence digits never
+    complete: many numbers fit.
+    """
+    digits = _squeeze(read)
+    length = len(digits)
+    if not 10 <= length < 18 or not digits[:-1].isdigit() or digits[-1] not in "0123456789X":
+        return None
+    printed = birth_date.strftime("%Y%m%d")
+    codes = {code for place in places if place for code in regions.codes_for_place(place)}
+    gap = 18 - length
+    found: set[str] = set()
+    # Where the gap sits is not known: every place it could be must agree on one number.
+    for start in range(0, length + 1):
+        known = digits[:start] + "?" * gap + digits[start:]
+        trial = [printed[i - 6] if ch == "?" and 6 <= i < 14 else ch for i, ch in enumerate(known)]
+        heads = [""]
+        if "?" in trial[:6]:
+            heads = [c for c in codes if all(ch in ("?", c[i]) for i, ch in enumerate(known[:6]))]
+        for head in heads:
+            body = [*head, *trial[len(head) : 17]]
+            if "X" in body:  # an X read last, with the gap put after it
+                continue
+            open_at = [i for i, ch in enumerate(body) if ch == "?"]
+            for fill in product("0123456789", repeat=len(open_at)):
+                for i, ch in zip(open_at, fill, strict=True):
+                    body[i] = ch
+                last = check_digit("".join(body)) if trial[17] == "?" else trial[17]
+                number = "".join(body) + last
+                if _plausible(number, today, birth_date, sex):
+                    # A computed check digit confirms nothing: such a candidate only counts
+                    # against the others.
+                    found.add(number if trial[17] != "?" else "?" + number)
+                    if len(found) > 1:
+                        return None
+    if len(found) != 1 or next(iter(found)).startswith("?"):
+        return None
+    number = found.pop()
+    return IdRepair(number, "completed", [f"补全{gap}位"], 1)
+
+
 def _as_date(value) -> date | None:
     if isinstance(value, date):
         return value
@@ -268,6 +330,17 @@ def _check_id(fields: dict, out: dict, today: date) -> tuple[dict, list[tuple[st
         out["id_number"] = None
         return checks, warnings
     out["id_number"] = repair.number
+    if not repair.valid and birth is not None and repair.number and len(repair.number) < 18:
+        places = tuple(fields.get(k) or "" for k in ("address", "birthplace", "native_place"))
+        completed = complete_id_number(
+            repair.number, today=today, birth_date=birth, sex=sex, places=places
+        )
+        if completed is not None:
+            repair = completed
+            out["id_number"] = repair.number
+            checks["id_repair"] = repair.status
+            checks["id_repair_changes"] = list(repair.changes)
+            _warn(warnings, "id_number_completed")
     if not repair.valid:
         _warn(warnings, "checksum_failed")
         return checks, warnings

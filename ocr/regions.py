@@ -9,6 +9,7 @@ from pathlib import Path
 
 __all__ = [
     "Region",
+    "codes_for_place",
     "codes_in_year",
     "current_year",
     "is_current",
@@ -142,6 +143,30 @@ def is_current(code: str) -> bool:
     """True if the code is in the newest snapshot of the table."""
     spans = _table().spans.get(code)
     return bool(spans) and spans[-1].last_year == _table().latest_year
+
+
+@cache
+def _codes_by_name() -> dict[str, tuple[str, ...]]:
+    spans_by_code = _table().spans
+    parents = {code[:4] for code in spans_by_code if not code.endswith("00")}
+    by_name: dict[str, set[str]] = {}
+    for code, spans in spans_by_code.items():
+        for place in spans:
+            # Down to the county, or a city with no county level under it (东莞市).
+            if place.county or (place.city and code[4:] == "00" and code[:4] not in parents):
+                by_name.setdefault(place.name, set()).add(code)
+    return {name: tuple(sorted(codes)) for name, codes in by_name.items()}
+
+
+def codes_for_place(text: str) -> tuple[str, ...]:
+    """County-level codes (any year) whose full name starts ``text``, longest name first:
+    "黑龙江省大庆市肇州县朝阳乡" gives 230621. Empty if no county-level name starts it."""
+    by_name = _codes_by_name()
+    for end in range(min(len(text), 24), 3, -1):
+        codes = by_name.get(text[:end])
+        if codes:
+            return codes
+    return ()
 
 
 @cache

@@ -187,8 +187,12 @@ def extract(
     confidence = dict(parsed.field_confidence)
     notes = list(parsed.notes)
     repair = checked.checks.get("id_repair")
-    if repair in ("mapped", "corrected") and "id_number" in confidence:
-        factor = _checks.CONFIDENCE_MAPPED if repair == "mapped" else _checks.CONFIDENCE_CORRECTED
+    if repair in ("mapped", "corrected", "completed") and "id_number" in confidence:
+        factor = {
+            "mapped": _checks.CONFIDENCE_MAPPED,
+            "corrected": _checks.CONFIDENCE_CORRECTED,
+            "completed": _checks.CONFIDENCE_COMPLETED,
+        }[repair]
         confidence["id_number"] = round(confidence["id_number"] * factor, 4)
         # The changes, not the number: notes end up in logs.
         changes = ", ".join(checked.checks.get("id_repair_changes", []))

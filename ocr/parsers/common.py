@@ -60,9 +60,12 @@ class Collected:
 PLACE_FIX_CONFIDENCE = 0.8
 
 
-def set_place(result: ParseResult, key: str, value: str, confidence, *, whole: bool) -> None:
-    """Store an address or place field, repairing a misread region name at its start."""
-    fixed, changed = fix_place(value or None, whole=whole)
+def set_place(
+    result: ParseResult, key: str, value: str, confidence, *, whole: bool, prefer: str = ""
+) -> None:
+    """Store an address or place field, repairing a misread region name at its start
+    (``prefer``: a place printed elsewhere on the page, for a misread two names fit)."""
+    fixed, changed = fix_place(value or None, whole=whole, prefer=prefer or None)
     if changed and confidence is not None:
         confidence *= PLACE_FIX_CONFIDENCE
         result.notes.append(f"{key}: misread region name corrected")
@@ -145,6 +148,10 @@ def clean_ethnicity(text: str, suffix: bool) -> tuple[str | None, bool]:
         near = [name for name in ETHNICITIES if len(name) >= 2 and edit1(core, name)]
         if len(near) == 1:
             short, corrected = near[0], True
+        elif suffix and len(value) == 2 and value[0] in ETHNICITIES:
+            # The register prints "汉族": two characters, the first a one-character group and
+            # no longer name one edit away, are that group with its 族 misread (汉於).
+            short, corrected = value[0], True
     if short is None:
         return value, False
     return (short + "族" if suffix else short), corrected

@@ -233,9 +233,12 @@ def _parse_member(lines: list[Line]) -> tuple[ParseResult, Layout]:
 
     other = got("other_address")
     set_place(result, "other_address", clean_address(other.text), other.confidence, whole=False)
-    for key in ("birthplace", "native_place"):
-        place = got(key)
-        set_place(result, key, clean_cjk(place.text), place.confidence, whole=True)
+    places = {key: got(key) for key in ("birthplace", "native_place")}
+    for key, place in places.items():
+        # Birthplace and native place are often the same city: one read right settles which
+        # of two equally near names the other misread is.
+        (sibling,) = (clean_cjk(p.text) for k, p in places.items() if k != key)
+        set_place(result, key, clean_cjk(place.text), place.confidence, whole=True, prefer=sibling)
 
     pieces = layout.values_for("id_number")
     candidates = id_number_candidates([p.text for p in pieces])
@@ -321,6 +324,9 @@ def clean_moved(text: str) -> str:
     text = re.sub(r"\s+", "", text)
     text = re.sub(r"[^\u3400-\u9fff0-9]", "", text)
     if not re.search(r"[0-9]{4}年|由|迁来", text):
+        return ""
+    if re.search(r"登记|记日", text) and not re.search(r"由|迁来", text):
+        # The 登记日期 line below, its label half read, taken into the empty cell above it.
         return ""
     # Every such note ends in 迁来; OCR misreads its first character (赶来, 讦来) and runs seal
     # text on after it.

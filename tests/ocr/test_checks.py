@@ -14,6 +14,7 @@ from ocr.checks import (
     check_household_member,
     check_id_card_back,
     check_id_card_front,
+    complete_id_number,
     repair_id_number,
 )
 from ocr.parsers import extract
@@ -324,3 +325,94 @@ def test_unreadable_birth_date_and_sex_are_taken_from_a_valid_number():
     bad = GOOD[:-1] + ("1" if GOOD[-1] != "1" else "2")
     _, _, fields = check_household_member({"id_number": bad, "birth_date": None}, TODAY)
     assert fields["birth_date"] is None
+
+
+# 黑龙江省大庆市肇州县, born 1994-02-02, sequence 749 (odd: male).
+GLARED = make_number("230621", date(1994, 2, 2), 749)
+GLARED_ADDRESS = "黑龙江省大庆市肇州县朝阳乡南岗村8组4号"
+
+
+def test_digits_lost_at_the_start_come_back_from_the_address_and_birth_date():
+    # Glare over the left of the number: the first four digits were not read at all.
+    checks, warnings, fields = check_id_card_front(
+        front(GLARED[4:], birth="1994-02-02", sex="男", address=GLARED_ADDRESS), TODAY
+    )
+    assert fields["id_number"] == GLARED
+    assert checks["id_repair"] == "completed"
+    assert checks["region"] == "黑龙江省大庆市肇州县"
+    assert "id_number_completed" in codes(warnings)
+    assert "checksum_failed" not in codes(warnings)
+
+
+def test_digits_lost_in_the_middle_come_back_from_the_birth_date_and_check_digit():
+    # Month, day and the first sequence digit under the glare: the date gives three, the check
+    # digit the fourth.
+    lost = GLARED[:11] + GLARED[15:]
+    _checks, warnings, fields = check_id_card_front(
+        front(lost, birth="1994-02-02", sex="男", address=GLARED_ADDRESS), TODAY
+    )
+    assert fields["id_number"] == GLARED
+    assert "id_number_completed" in codes(warnings)
+    # Where the digits read repeat, the gap could sit in several places that give different
+    # valid numbers: then nothing is completed.
+    ambiguous = GOOD[:11] + GOOD[15:]
+    _checks, warnings, fields = check_id_card_front(front(ambiguous), TODAY)
+    assert fields["id_number"] == ambiguous
+    assert "checksum_failed" in codes(warnings)
+
+
+def test_completion_needs_the_check_digit_read():
+    # The number's last two characters lost: every sequence digit would fit.
+    _checks, warnings, fields = check_id_card_front(front(GOOD[:-2]), TODAY)
+    assert fields["id_number"] == GOOD[:-2]
+    assert "checksum_failed" in codes(warnings)
+    # Only the check digit lost: computing it would confirm nothing.
+    assert complete_id_number(GOOD[:-1], today=TODAY, birth_date=date(1974, 11, 10)) is None
+
+
+def test_completion_needs_the_region_printed_on_the_document():
+    # The region digits are lost and the address names no county: nothing to take them from.
+    fields = front(GLARED[4:], birth="1994-02-02", sex="男", address="朝阳乡南岗村8组4号")
+    _checks, warnings, fields = check_id_card_front(fields, TODAY)
+    assert fields["id_number"] == GLARED[4:]
+    assert "checksum_failed" in codes(warnings)
+    assert "id_number_completed" not in codes(warnings)
+
+
+def test_completed_numbers_are_right_or_left_alone_when_only_digits_were_lost():
+    rng = random.Random(20261124)
+    completed = 0
+    for _ in range(400):
+        born = date(1930, 1, 1) + timedelta(days=rng.randrange(30000))
+        code = regions.random_region(rng)
+        truth = make_number(code, born, rng.randrange(1000))
+        gap = rng.randint(1, 6)
+        start = rng.randint(0, 18 - gap)
+        result = complete_id_number(
+            truth[:start] + truth[start + gap :],
+            today=TODAY,
+            birth_date=born,
+            sex="男" if int(truth[16]) % 2 else "女",
+            places=(regions.region_name(code) + "人民路1号",),
+        )
+        if result is not None:
+            assert result.number == truth
+            completed += 1
+    assert completed > 200
+
+
+def test_extract_lowers_confidence_of_a_completed_number():
+    lines = [
+        _line("姓名", 68, 75, 161, 121),
+        _line("杨清", 183, 72, 326, 124),
+        _line("性别男", 68, 148, 234, 195),
+        _line("民族汉", 312, 143, 483, 200),
+        _line("出生 1994年2月2日", 70, 222, 524, 267),
+        _line("住址" + GLARED_ADDRESS, 71, 299, 624, 344),
+        _line("公民身份号码", 69, 520, 300, 563),
+        _line(GLARED[4:], 480, 520, 923, 563, 0.96),
+    ]
+    result = extract(lines, today=TODAY)
+    assert result.fields["id_number"] == GLARED
+    assert result.field_confidence["id_number"] == pytest.approx(0.96 * 0.5)
+    assert "id_number_completed" in codes(result.warnings)

@@ -107,3 +107,19 @@ def test_table_loads_lazily_and_without_web_frameworks():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("黑龙江省大庆市肇州县朝阳乡南岗村8组4号", ("230621",)),
+        ("北京市东城区景山前街4号", ("110101",)),
+        # A city with no county level under it.
+        ("广东省东莞市虎门镇", ("441900",)),
+        # Down to the city only: no single code.
+        ("河南省郑州市", ()),
+        ("人民路1号", ()),
+    ],
+)
+def test_codes_for_place(text, expected):
+    assert regions.codes_for_place(text) == expected

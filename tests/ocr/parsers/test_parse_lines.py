@@ -379,6 +379,32 @@ def test_member_page_name_without_the_relationship_label_run_on():
     assert fields["relationship_to_head"] == "户主"
 
 
+def test_member_page_misread_places_and_ethnicity_are_repaired():
+    lines = _member_with(汉族="汉於")
+    # The birthplace cell read with a stray character, the native place one character off
+    # from several 广西 cities; the birthplace, read right, settles which.
+    places = iter(("旗广西壮族自治区贺州市", "广西壮族自治区贸州市"))
+    for i, ln in enumerate(lines):
+        if ln.text == "广西壮族自治区贺州市":
+            lines[i] = line(next(places), *(int(v) for v in (*ln.box[0], *ln.box[2])))
+    result = parse("household_register_member", lines)
+    assert result.fields["ethnicity"] == "汉族"
+    assert result.fields["birthplace"] == "广西壮族自治区贺州市"
+    assert result.fields["native_place"] == "广西壮族自治区贺州市"
+    assert result.field_confidence["native_place"] < 0.9
+    assert any(n.startswith("ethnicity: read '汉於'") for n in result.notes)
+
+
+def test_member_page_registration_date_is_not_a_migration_note():
+    lines = member_lines()
+    moved = next(ln for ln in lines if ln.text == "何时由何地迁来本址")
+    # The 登记日期 line below, half read, lands in the empty cell.
+    lines.append(line("记日2016年07月16日", 500, int(moved.y0), 900, int(moved.y1)))
+    result = parse("household_register_member", lines)
+    assert result.fields["moved_to_address_info"] is None
+    assert result.fields["registration_date"] == "2016-07-16"
+
+
 def test_parse_accepts_dicts_and_rejects_unknown_types():
     as_dicts = [ln.as_dict() for ln in front_lines()]
     assert parse("id_card_front", as_dicts).fields == FRONT
