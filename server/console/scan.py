@@ -58,6 +58,7 @@ WARNING_FIELDS = {
     "id_number_missing": ("id_number",),
     "checksum_failed": ("id_number",),
     "id_number_corrected": ("id_number",),
+    "id_number_completed": ("id_number",),
     "region_unknown": ("id_number",),
     "birth_date_mismatch": ("birth_date",),
     "sex_mismatch": ("sex",),
