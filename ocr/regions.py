@@ -159,8 +159,8 @@ def _codes_by_name() -> dict[str, tuple[str, ...]]:
 
 
 def codes_for_place(text: str) -> tuple[str, ...]:
-    """County-level codes (any year) whose full name starts ``text``, longest name first:
-    "黑龙江省大庆市肇州县朝阳乡" gives 230621. Empty if no county-level name starts it."""
+    """County-level codes (any year) of the longest full name ``text`` starts with:
+    "黑龙江省大庆市肇州县朝阳乡" gives 230621. Empty if it starts with no county-level name."""
     by_name = _codes_by_name()
     for end in range(min(len(text), 24), 3, -1):
         codes = by_name.get(text[:end])
