@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from ledger.context import Ctx
-from ledger.db import utcnow
+from ledger.db import normalize_uuid, utcnow
 from ledger.errors import LedgerError
 from ledger.files.models import StoredFile
-from sync import registry, tracking
+from sync import bulk, registry, tracking
 from sync.errors import SyncInvalid
 from sync.models import SyncChange, SyncConflict, SyncMutation, SyncRecordMeta, SyncRemap
 from sync.registry import SyncEntity
@@ -59,7 +60,7 @@ class _Rejected(Exception):
 
 def uuid_text(value: Any) -> str | None:
     try:
-        return str(uuid.UUID(str(value)))
+        return normalize_uuid(value)
     except (ValueError, TypeError, AttributeError):
         return None
 
@@ -359,6 +360,12 @@ class _Bulk:
             with session.begin_nested():
                 with session.no_autoflush:
                     decided += self._decide(pending, later)
+                    written = [(p, record) for p, record, *_ in decided if record is not None]
+                    bulk.write(
+                        session,
+                        created=[record for p, record in written if p.create],
+                        edited=[record for p, record in written if not p.create],
+                    )
                 session.flush()
                 rows = []
                 now = utcnow()
@@ -382,7 +389,7 @@ class _Bulk:
                     )
                 if rows:
                     session.execute(insert(SyncMutation.__table__), rows)
-        except IntegrityError:
+        except (IntegrityError, bulk.Contended):
             # Another connection wrote one of these records (or mutation ids) meanwhile, or two
             # edits claimed one ID number: take them one at a time, each deciding again, from
             # the stored state. The rollback expires what the failed flush wrote, not records
@@ -453,9 +460,12 @@ class _Bulk:
         for name, ids in by_entity.items():
             model = registry.get(name).model
             for chunk in _chunks(ids):
+                # The record rows alone: the joined relations (grid, creator) a read of one
+                # record brings would double the rows loaded, and few edits need them.
                 query = (
                     select(model)
                     .where(model.id.in_(chunk))
+                    .options(lazyload("*"))
                     .with_for_update(of=model)
                     .execution_options(populate_existing=True)
                 )

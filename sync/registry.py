@@ -54,10 +54,11 @@ class SyncEntity:
     mask: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Fields holding lists or objects: WatermelonDB columns carry them as JSON text.
     json_fields: tuple[str, ...] = ()
-    # Bulk registration (optional): ``build`` validates a new record and adds it to the
-    # session unflushed; ``dedupe_key`` is the new record's dedupe key (None: none or
-    # invalid), and ``dedupe_taken`` which of some keys already exist. With them, a push of
-    # many new records writes them in one flush instead of one savepoint each.
+    # Bulk registration (optional): ``build`` validates a new record and returns it
+    # without adding it to the session (``sync.bulk`` writes it); ``dedupe_key`` is the
+    # new record's dedupe key (None: none or invalid), and ``dedupe_taken`` which of some
+    # keys already exist. With them, a push of many new records is written in a few
+    # statements instead of one savepoint each.
     build: Callable[[Ctx, str, dict[str, Any]], Any] | None = None
     dedupe_key: Callable[[Ctx, dict[str, Any]], str | None] | None = None
     dedupe_taken: Callable[[Ctx, list[str]], set[str]] | None = None
@@ -65,11 +66,11 @@ class SyncEntity:
     # without flushing, raising before the record is written if they are refused (the caller
     # expires the record then). Edits of ``patch_excludes`` fields, whose effects reach other
     # records, take the one-at-a-time path.
+    patch: Callable[[Ctx, Any, dict[str, Any]], None] | None = None
+    patch_excludes: tuple[str, ...] = ()
     # Many records at once by id, as ``read`` gives them (optional; pulls load ORM objects
     # and call ``read`` without it).
     read_many: Callable[[Ctx, list[str]], dict[str, Snapshot]] | None = None
-    patch: Callable[[Ctx, Any, dict[str, Any]], None] | None = None
-    patch_excludes: tuple[str, ...] = ()
 
 
 # In registration order, which is dependency order (households before the people in them):

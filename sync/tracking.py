@@ -72,7 +72,9 @@ def advance_clock(session: Session, count: int) -> tuple[int, int]:
 
 
 @dataclass
-class _Touched:
+class Touched:
+    """One record written: the grids that must hear of it, and the fields that changed."""
+
     entity: str
     record_id: str
     areas: set
@@ -81,47 +83,52 @@ class _Touched:
     fields: set
 
 
-def _collect(session: Session) -> list[_Touched]:
-    touched: dict[tuple[str, str], _Touched] = {}
+def touched(obj, *, new: bool = False, deleted: bool = False) -> Touched | None:
+    """What writing ``obj`` (pending, before its flush) changes for devices; None when it is
+    no syncable record or changes no synced field."""
+    entity = registry.by_model(type(obj))
+    if entity is None:
+        return None
+    areas = {entity.area_of(obj)}
+    if new:
+        # Every field is new; reading attribute history is the costly part of a bulk flush.
+        changed = set(entity.columns.values())
+    else:
+        # The values before this flush of the attributes set since the last one; cheaper
+        # than each attribute's history, and a value set to what it was is no change.
+        changed = set()
+        state = inspect(obj)
+        for attr, old in state.committed_state.items():
+            name = entity.columns.get(attr)
+            if name is None or (old is not NO_VALUE and old == state.dict.get(attr)):
+                continue
+            changed.add(name)
+            if attr == "area_id" and old is not NO_VALUE and old is not None:
+                areas.add(old)
+    if not (new or deleted or changed):
+        return None
+    version = getattr(obj, "version", None) or 0
+    return Touched(entity.name, obj.id, areas, deleted, version, changed)
 
-    def add(obj, deleted: bool, new: bool) -> None:
-        entity = registry.by_model(type(obj))
-        if entity is None:
-            return
-        areas = {entity.area_of(obj)}
-        if new:
-            # Every field is new; reading attribute history is the costly part of a bulk flush.
-            changed = set(entity.columns.values())
-        else:
-            # The values before this flush of the attributes set since the last one; cheaper
-            # than each attribute's history, and a value set to what it was is no change.
-            changed = set()
-            state = inspect(obj)
-            for attr, old in state.committed_state.items():
-                name = entity.columns.get(attr)
-                if name is None or (old is not NO_VALUE and old == state.dict.get(attr)):
-                    continue
-                changed.add(name)
-                if attr == "area_id" and old is not NO_VALUE and old is not None:
-                    areas.add(old)
-        if not (new or deleted or changed):
-            return
-        version = getattr(obj, "version", None) or 0
-        key = (entity.name, obj.id)
-        item = touched.get(key) or _Touched(entity.name, obj.id, set(), deleted, version, set())
-        touched[key] = item
-        item.areas.update(areas)
-        item.fields.update(changed)
-        item.deleted = deleted
-        item.version = max(item.version, version)
 
-    for obj in session.new:
-        add(obj, deleted=False, new=True)
-    for obj in session.dirty:
-        add(obj, deleted=False, new=False)
-    for obj in session.deleted:
-        add(obj, deleted=True, new=False)
-    return list(touched.values())
+def _collect(session: Session) -> list[Touched]:
+    merged: dict[tuple[str, str], Touched] = {}
+    for group, new, deleted in (
+        (session.new, True, False),
+        (session.dirty, False, False),
+        (session.deleted, False, True),
+    ):
+        for obj in group:
+            t = touched(obj, new=new, deleted=deleted)
+            if t is None:
+                continue
+            item = merged.setdefault((t.entity, t.record_id), t)
+            if item is not t:
+                item.areas.update(t.areas)
+                item.fields.update(t.fields)
+                item.deleted = t.deleted
+                item.version = max(item.version, t.version)
+    return list(merged.values())
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
@@ -134,7 +141,11 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 
 def _after_flush(session: Session, _context) -> None:
-    touched = _collect(session)
+    log(session, _collect(session))
+
+
+def log(session: Session, touched: list[Touched]) -> None:
+    """Advance the clock and log each record for pulls, with its fields' new versions."""
     if not touched:
         return
     for t in touched:
@@ -180,7 +191,7 @@ def _after_flush(session: Session, _context) -> None:
     _update_meta(session, touched)
 
 
-def _update_meta(session: Session, touched: list[_Touched]) -> None:
+def _update_meta(session: Session, touched: list[Touched]) -> None:
     existing = {}
     by_entity: dict[str, list[str]] = {}
     for t in touched:

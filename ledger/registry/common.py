@@ -18,6 +18,8 @@ from ledger.errors import NotFound, VersionMismatch
 from ledger.registry.errors import RegistryInvalid
 
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋－"}
+_PHONE_NOISE = re.compile(r"[\s()（）]")
+_MOBILE_HYPHENATED = re.compile(r"(?:\+?86)?1[\d-]{10,13}")
 PHONE_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
 
 
@@ -58,8 +60,8 @@ def grid_in_scope(ctx: Ctx, code: str) -> Area:
 
 
 def normalize_phone(raw: str) -> str:
-    phone = re.sub(r"[\s()（）]", "", raw.translate(_FULLWIDTH))
-    if re.fullmatch(r"(?:\+?86)?1[\d-]{10,13}", phone):
+    phone = _PHONE_NOISE.sub("", raw.translate(_FULLWIDTH))
+    if _MOBILE_HYPHENATED.fullmatch(phone):
         # Mobiles are often written 139-0000-1234; landlines keep their area-code hyphen.
         phone = phone.replace("-", "")
     m = PHONE_RE.match(phone)

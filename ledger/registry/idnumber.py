@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,7 @@ _PROVINCE_CODES = frozenset(
 )
 
 # [0-9] rather than \d: \d also matches Arabic-Indic and other Unicode digits.
-_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
+ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
 _DIGITS17 = re.compile(r"[0-9]{17}")
 
 # Full-width ASCII block (U+FF01..U+FF5E) sits exactly 0xFEE0 above printable ASCII.
@@ -100,7 +101,7 @@ def check_digit(first17: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character for the first 17 digits."""
     if not isinstance(first17, str) or not _DIGITS17.fullmatch(first17):
         raise ValueError("check_digit expects exactly 17 ASCII digits")
-    total = sum(int(ch) * weight for ch, weight in zip(first17, _WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), _WEIGHTS))
     return _CHECK_MAP[total % 11]
 
 
@@ -111,7 +112,7 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdNumberInfo:
     (a typo in the date is reported as such, not as a bad check digit).
     """
     number = normalize_id_number(raw) if isinstance(raw, str) else ""
-    if not _ID_PATTERN.fullmatch(number):
+    if not ID_PATTERN.fullmatch(number):
         raise InvalidIdNumber(_MSG_LENGTH, details={"reason": "length"})
 
     if number[:2] not in _PROVINCE_CODES:

@@ -181,14 +181,14 @@ def create_person(ctx: Ctx, data: dict[str, Any]) -> Person:
 
 
 def build_person(ctx: Ctx, record_id: str, data: dict[str, Any]) -> Person:
-    """Validate a new resident and add it to the session unflushed, for bulk registration.
+    """Validate a new resident without adding it to the session, for bulk registration:
+    the caller writes it.
 
     The caller has checked that neither the id nor the ID number exists yet; the unique
-    indexes still guard against a concurrent writer, failing the caller's flush.
+    indexes still guard against a concurrent writer, failing the caller's write.
     """
     person = _new_person(ctx, record_id, data)
     _apply(ctx, person, data, unique_checked=True)
-    ctx.session.add(person)
     return person
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import secrets
 from typing import NoReturn, overload
@@ -142,7 +141,7 @@ class PiiCipher:
         if not isinstance(value, str):
             raise TypeError("value must be str or None")
         message = _field_bytes(field) + b"\x00" + value.encode("utf-8")
-        return hmac.new(self._bidx_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._bidx_key, message, "sha256").hex()
 
 
 def generate_key() -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from ledger.context import Ctx
-from ledger.errors import InvalidInput
 from ledger.registry import people as ops
-from ledger.registry.idnumber import mask_id_number, mask_phone, parse_id_number
+from ledger.registry.idnumber import ID_PATTERN, mask_id_number, mask_phone, normalize_id_number
 from ledger.registry.models import Person
 from sync.entities.common import convert, plain, rows_with_area_code
 from sync.registry import Snapshot, SyncEntity, register
@@ -49,14 +49,14 @@ COLUMNS = {
 
 
 def dedupe_key(ctx: Ctx, fields: dict[str, Any]) -> str | None:
-    """The ID number's blind index; None without a valid number (the create then rejects it
-    with the field error)."""
+    """The ID number's blind index; None without one shaped like a number. Only the shape is
+    checked: a number that fails validation matches no stored one, and its create is
+    rejected with the field error."""
     raw = fields.get("id_number")
     if not raw or not isinstance(raw, str | int) or isinstance(raw, bool):
         return None
-    try:
-        number = parse_id_number(str(raw)).number
-    except InvalidInput:
+    number = normalize_id_number(str(raw))
+    if not ID_PATTERN.fullmatch(number):
         return None
     return ctx.pii.blind_index(number, field="id_number")
 
@@ -104,25 +104,31 @@ def read(ctx: Ctx, person: Person) -> dict[str, Any]:
     return _fields(ctx, person, person.area.code)
 
 
-def _fields(ctx: Ctx, values: Any, area_code: str) -> dict[str, Any]:
-    """A resident's sync fields, masked, from a Person or a row of the people table."""
+# Each sync field of a resident, masked, from a Person or a row of the people table (given
+# the cipher's decrypt and the grid's code).
+_GETTERS: dict[str, Callable[[Any, Callable, str], Any]] = {
+    "name": lambda v, _d, _a: plain(v.name),
+    "sex": lambda v, _d, _a: plain(v.sex),
+    "ethnicity": lambda v, _d, _a: plain(v.ethnicity),
+    "birth_date": lambda v, _d, _a: plain(v.birth_date),
+    "id_number": lambda v, d, _a: plain(mask_id_number(d(v.id_number_enc, field="id_number"))),
+    "phone": lambda v, d, _a: plain(mask_phone(d(v.phone_enc, field="phone"))),
+    "registered_address": lambda v, _d, _a: plain(v.registered_address),
+    "current_address": lambda v, _d, _a: plain(v.current_address),
+    "residence_type": lambda v, _d, _a: plain(v.residence_type),
+    "tags": lambda v, _d, _a: list(v.tag_list or []),
+    "area": lambda _v, _d, a: a,
+    "household_id": lambda v, _d, _a: plain(v.household_id),
+    "relationship_to_head": lambda v, _d, _a: plain(v.relationship_to_head),
+    "notes": lambda v, _d, _a: plain(v.notes),
+}
+
+
+def _fields(ctx: Ctx, values: Any, area_code: str, keys=KINDS) -> dict[str, Any]:
+    """A resident's sync fields (only ``keys``: a push compares just what it sent, and skips
+    decrypting the rest)."""
     decrypt = ctx.pii.decrypt
-    return {
-        "name": plain(values.name),
-        "sex": plain(values.sex),
-        "ethnicity": plain(values.ethnicity),
-        "birth_date": plain(values.birth_date),
-        "id_number": plain(mask_id_number(decrypt(values.id_number_enc, field="id_number"))),
-        "phone": plain(mask_phone(decrypt(values.phone_enc, field="phone"))),
-        "registered_address": plain(values.registered_address),
-        "current_address": plain(values.current_address),
-        "residence_type": plain(values.residence_type),
-        "tags": list(values.tag_list or []),
-        "area": area_code,
-        "household_id": plain(values.household_id),
-        "relationship_to_head": plain(values.relationship_to_head),
-        "notes": plain(values.notes),
-    }
+    return {key: _GETTERS[key](values, decrypt, area_code) for key in keys}
 
 
 _READ_COLUMNS = (
@@ -145,7 +151,8 @@ def read_many(ctx: Ctx, ids: list[str]) -> dict[str, Snapshot]:
 
 def changed(ctx: Ctx, person: Person, fields: dict[str, Any]) -> dict[str, Any]:
     """The pushed fields whose values differ from the stored ones (read and decrypted once)."""
-    current = read(ctx, person)
+    keys = [k for k in fields if k in KINDS]
+    current = _fields(ctx, person, person.area.code if "area" in keys else "", keys)
     secrets = {
         key: ctx.pii.decrypt(getattr(person, f"{key}_enc"), field=key)
         for key in ("id_number", "phone")
