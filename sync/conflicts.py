@@ -95,11 +95,14 @@ def resolve(ctx: Ctx, conflict_id: str, choice: str, fields: dict[str, Any] | No
     elif conflict.kind == "deleted" and record is None and choice != "server":
         record = entity.create(ctx, conflict.record_id, chosen)
     elif record is not None:
+        before = record.version
         if chosen:
             entity.update(ctx, record, chosen)
-        # A new version even when the server's value stands: devices holding the losing
-        # value pull the record again.
-        record.updated_at = utcnow()
+            ctx.session.flush()
+        if record.version == before:
+            # A new version even when the server's value stands: devices holding the
+            # losing value pull the record again. One version, not one per step.
+            record.updated_at = utcnow()
     ctx.session.flush()
     conflict.status = "resolved"
     conflict.resolution = choice

@@ -434,7 +434,7 @@ class _Bulk:
             status = "applied"
             if base is not None and base != record.version:
                 field_versions = versions.get((p.entity.name, p.record_id)) or {}
-                if any(field_versions.get(k, 0) > base for k in changes):
+                if _split(p.entity, field_versions, changes, base)[1]:
                     later.append(p)
                     continue
                 status = "merged"
@@ -562,17 +562,15 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
     _check_edit(ctx, entity, record, base)
     changes = entity.changed(ctx, record, fields)
     if base is None or base == record.version:
-        contested: set[str] = set()
+        apply_now, contested = changes, {}
         status = "applied"
     else:
         versions = (meta.field_versions if meta else {}) or {}
-        contested = {k for k in changes if versions.get(k, 0) > base}
+        apply_now, contested = _split(entity, versions, changes, base)
         status = "conflict" if contested else "merged"
-    apply_now = {k: v for k, v in changes.items() if k not in contested}
     conflict_id = None
     if contested:
-        conflict_id = conflict.write("fields", record, {k: changes[k] for k in contested},
-                                     contested)  # fmt: skip
+        conflict_id = conflict.write("fields", record, contested, set(contested))
     if apply_now:
         entity.update(ctx, record, apply_now)
         session.flush()
@@ -580,9 +578,28 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
 
 
 def _changed_since(meta: SyncRecordMeta | None, base: int | None) -> set[str]:
+    """The fields changed after ``base`` (a field whose keys changed counts whole)."""
     if meta is None or base is None:
         return set()
-    return {k for k, v in (meta.field_versions or {}).items() if v > base}
+    return {k.split(".", 1)[0] for k, v in (meta.field_versions or {}).items() if v > base}
+
+
+def _split(entity: SyncEntity, versions: dict, changes: dict, base: int) -> tuple[dict, dict]:
+    """A stale edit's changes as (what applies now, what is contested): a field somebody
+    else changed after ``base`` is contested, and in a field merged by key only the keys
+    changed after it are."""
+    apply_now: dict[str, Any] = {}
+    contested: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in entity.keyed and isinstance(value, dict):
+            for key, item in value.items():
+                side = contested if tracking.last_change(versions, name, key) > base else apply_now
+                side.setdefault(name, {})[key] = item
+        elif tracking.last_change(versions, name) > base:
+            contested[name] = value
+        else:
+            apply_now[name] = value
+    return apply_now, contested
 
 
 def _merge_duplicate(ctx, entity, record_id, existing, fields, conflict) -> Outcome:
@@ -662,7 +679,11 @@ class _ConflictWriter:
         server = {}
         if record is not None:
             current = entity.read(ctx, record)
-            server = {k: current.get(k) for k in sorted(contested)}
+            for k in sorted(contested):
+                value, sent = current.get(k), client.get(k)
+                if k in entity.keyed and isinstance(value, dict) and isinstance(sent, dict):
+                    value = {key: value.get(key) for key in sent}  # the keys in question
+                server[k] = value
         values = json.dumps({"client": client, "server": server}, ensure_ascii=False, default=str)
         record_id = record.id if record is not None else record_id
         conflict = SyncConflict(

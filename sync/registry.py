@@ -54,6 +54,11 @@ class SyncEntity:
     mask: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Fields holding lists or objects: WatermelonDB columns carry them as JSON text.
     json_fields: tuple[str, ...] = ()
+    # Object fields merged key by key: a stale edit of some keys conflicts only where
+    # somebody else changed those keys since. ``changed_keys`` gives, for a record about to
+    # be written, the "field.key" names its write changes, and forgets them.
+    keyed: tuple[str, ...] = ()
+    changed_keys: Callable[[Any], set[str]] | None = None
     # Bulk registration (optional): ``build`` validates a new record and returns it
     # without adding it to the session (``sync.bulk`` writes it); ``dedupe_key`` is the
     # new record's dedupe key (None: none or invalid), and ``dedupe_taken`` which of some

@@ -105,6 +105,8 @@ def touched(obj, *, new: bool = False, deleted: bool = False) -> Touched | None:
             changed.add(name)
             if attr == "area_id" and old is not NO_VALUE and old is not None:
                 areas.add(old)
+    if entity.changed_keys is not None and not deleted:
+        changed |= entity.changed_keys(obj)
     if not (new or deleted or changed):
         return None
     version = getattr(obj, "version", None) or 0
@@ -209,6 +211,7 @@ def _update_meta(session: Session, touched: list[Touched]) -> None:
     for t in touched:
         old = existing.get((t.entity, t.record_id))
         versions = dict(old.field_versions or {}) if old else {}
+        _floor_keys(versions, t.fields)
         for name in t.fields:
             versions[name] = t.version
         values = {
@@ -246,6 +249,27 @@ def _update_meta(session: Session, touched: list[Touched]) -> None:
                 for u in updates
             ],
         )
+
+
+def _floor_keys(versions: dict[str, int], names: set[str]) -> None:
+    """Before a record's first versions by key: its keys' last change is unknown, but no
+    later than the whole field's, which ``field.~`` keeps."""
+    for field in {name.split(".", 1)[0] for name in names if "." in name}:
+        if field in versions and not any(k.startswith(f"{field}.") for k in versions):
+            versions[f"{field}.~"] = versions[field]
+
+
+def last_change(versions: dict[str, int], field: str, key: str | None = None) -> int:
+    """The version at which ``field`` (or one key of an object field) last changed."""
+    if key is None:
+        return versions.get(field, 0)
+    if f"{field}.{key}" in versions:
+        return versions[f"{field}.{key}"]
+    if f"{field}.~" in versions:
+        return versions[f"{field}.~"]
+    if any(k.startswith(f"{field}.") for k in versions):
+        return 0  # versioned by key from the start, and this key never set
+    return versions.get(field, 0)
 
 
 def install() -> None:

@@ -113,7 +113,14 @@ def prefill(ctx: Ctx, fields: list[dict], values: dict, linked: dict, given: set
         values[f["key"]] = value.isoformat() if isinstance(value, date) else value
 
 
-def _store(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict[str, Any]) -> None:
+def _store(ctx: Ctx, entry: LedgerEntry, fields: list[dict], values: dict[str, Any],
+           before: dict[str, Any]) -> None:  # fmt: skip
+    """Store ``values`` (all of them) on ``entry``, which held ``before``."""
+    # Sync versions an entry's values key by key, so two phones filling in different
+    # boxes of one entry merge instead of conflicting.
+    entry.changed_keys = entry.changed_keys | {
+        k for k in before.keys() | values.keys() if before.get(k) != values.get(k)
+    }
     kinds = {f["key"]: f["type"] for f in fields}
     personal = {k: v for k, v in values.items() if kinds.get(k) in PERSONAL and v is not None}
     entry.data = {k: v for k, v in values.items() if kinds.get(k) not in PERSONAL}
@@ -241,7 +248,7 @@ def build_entry(
     )
     entry.area = area
     entry.created_at = entry.updated_at = utcnow()
-    _store(ctx, entry, template.fields_of(), values)
+    _store(ctx, entry, template.fields_of(), values, {})
     return entry
 
 
@@ -275,10 +282,11 @@ def update_entry(ctx: Ctx, code: str, entry_id: str, body: dict[str, Any],
     validated = _validated(fields, changes, partial=True)
     _linked(ctx, fields, validated)
     area = _grid(ctx, body["area"]) if body.get("area") else entry.area
-    merged = {**entry_values(ctx, entry), **validated}
+    before = entry_values(ctx, entry)
+    merged = {**before, **validated}
     with atomic(ctx.session, lambda: EntryNotFound(details={"id": entry_id})):
         entry.area, entry.area_id = area, area.id
-        _store(ctx, entry, fields, merged)
+        _store(ctx, entry, fields, merged, before)
         entry.updated_at = utcnow()
     _link_files(ctx, entry, fields, merged)
     return template, entry

@@ -3,8 +3,8 @@
 Sync fields: ``ledger`` (the template code, fixed once created), ``area``, ``template_version``
 (read-only: an entry validates against the version it was made with) and ``data``, the
 entry's values as one JSON object. An edit sends only the keys it changed inside ``data``,
-and only those are applied; a concurrent edit of the same entry's ``data`` on the server is
-a conflict for staff to resolve.
+and only those are applied. Values are versioned key by key: a stale edit merges unless
+somebody else changed the same key since, and only such keys become a conflict for staff.
 """
 
 from __future__ import annotations
@@ -144,6 +144,11 @@ def file_refs(fields: dict[str, Any]) -> list[str]:
     return refs
 
 
+def changed_keys(entry: LedgerEntry) -> set[str]:
+    keys = entry.__dict__.pop("changed_keys", ())
+    return {f"data.{key}" for key in keys}
+
+
 ENTITY = register(
     SyncEntity(
         name="ledger_entry",
@@ -164,5 +169,7 @@ ENTITY = register(
         file_refs=file_refs,
         mask=mask,
         json_fields=("data",),
+        keyed=("data",),
+        changed_keys=changed_keys,
     )
 )

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.registry import people as people_ops
+from sync import tracking
 from sync.models import SyncChange, SyncClock, SyncRecordMeta
 from tests.ledger.registry.test_people_ops import make_ctx, person
 
@@ -81,3 +82,20 @@ def test_a_rolled_back_write_logs_nothing(session):
     assert rows(session, p.id) == []
     after = session.get(SyncClock, 1, populate_existing=True)
     assert (after.seq if after else 0) == before_seq
+
+
+def test_keys_of_an_object_field_are_versioned_apart():
+    # Versioned by key from the start: a key never set has never changed.
+    versions = {"data": 4, "data.a": 1, "data.b": 4}
+    assert [tracking.last_change(versions, "data", k) for k in "abc"] == [1, 4, 0]
+    assert tracking.last_change(versions, "data") == 4
+    # A record whose field was last changed before keys were versioned: its first keyed
+    # write keeps the old whole-field version as the floor for the keys it did not touch.
+    legacy = {"name": 1, "data": 3}
+    assert tracking.last_change(legacy, "data", "a") == 3
+    tracking._floor_keys(legacy, {"data", "data.a"})
+    legacy.update({"data": 5, "data.a": 5})
+    assert [tracking.last_change(legacy, "data", k) for k in "ab"] == [5, 3]
+    # The floor is set once: later writes leave it.
+    tracking._floor_keys(legacy, {"data", "data.b"})
+    assert legacy["data.~"] == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -57,3 +57,7 @@ class LedgerEntry(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    # Not a column: the keys of ``data`` (personal ones included) that the write about to be
+    # flushed changes. The entries service adds to it; the sync change log takes it.
+    changed_keys: ClassVar[frozenset[str]] = frozenset()

@@ -37,38 +37,45 @@ def test_an_offline_visit_syncs_and_edits_merge_by_key(builtin_ledgers, worker_a
     assert pulled["fields"]["ledger"] == "visit_log" and pulled["fields"]["area"] == worker_a.area
     assert pulled["fields"]["data"]["purpose"] == "日常走访" and pulled["version"] == 1
 
-    # An edit from an old base that touches only keys nobody changed merges.
+    # The office fills in the follow-up after the phone last synced (version 2).
     r = staff.patch(
         entry_url("visit_log", entry_id),
         json={"data": {"follow_up": "下周回访"}},
         headers={"If-Match": "1"},
     )
     assert r.status_code == 200
-    edit = mutation(
-        "ledger_entry",
-        record_id=entry_id,
-        base=1,
-        data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"},
-    )
+    # From version 1, the phone corrects the situation: another key of the same entry merges.
+    edit = mutation("ledger_entry", record_id=entry_id, base=1,
+                    data={"situation": "补充：老人血压偏高"})  # fmt: skip
     (result,) = push(worker_a, edit)
-    # Both touched ``data`` since version 1: staff decide, nothing is lost.
-    assert result["status"] == "conflict" and result["conflict_id"]
-    # From the current version the same edit applies, and only the key that changed.
-    edit = mutation(
-        "ledger_entry",
-        record_id=entry_id,
-        base=2,
-        data={"follow_up": "下周回访", "situation": "补充：老人血压偏高"},
-    )
-    (result,) = push(worker_a, edit)
-    assert result["status"] == "applied" and result["version"] == 3, result
+    assert result["status"] == "merged" and result["version"] == 3, result
     data = staff.get(entry_url("visit_log", entry_id)).get_json()["data"]
     assert data["situation"] == "补充：老人血压偏高" and data["follow_up"] == "下周回访"
+    # Still from version 1, the phone changes the purpose and the follow-up. The purpose
+    # nobody else touched applies; the follow-up the office wrote waits for staff.
+    edit = mutation("ledger_entry", record_id=entry_id, base=1,
+                    data={"purpose": "困难帮扶", "follow_up": "明天再去"})  # fmt: skip
+    (result,) = push(worker_a, edit)
+    assert result["status"] == "conflict" and result["version"] == 4, result
+    data = staff.get(entry_url("visit_log", entry_id)).get_json()["data"]
+    assert (data["purpose"], data["follow_up"]) == ("困难帮扶", "下周回访")
+    conflicts = staff.get("/api/v1/sync/conflicts").get_json()["items"]
+    (conflict,) = [c for c in conflicts if c["id"] == result["conflict_id"]]
+    assert conflict["client"] == {"data": {"follow_up": "明天再去"}}
+    assert conflict["server"] == {"data": {"follow_up": "下周回访"}}
+    # Staff take the phone's follow-up: only that key changes, as a new version.
+    r = staff.post(f"/api/v1/sync/conflicts/{result['conflict_id']}/resolve",
+                   json={"choice": "client"})  # fmt: skip
+    assert r.status_code == 200, r.get_json()
+    entry = staff.get(entry_url("visit_log", entry_id)).get_json()
+    assert entry["version"] == 5
+    assert (entry["data"]["purpose"], entry["data"]["follow_up"]) == ("困难帮扶", "明天再去")
+    assert entry["data"]["situation"] == "补充：老人血压偏高"
 
     # Deleting needs the office's role; the pull then carries the tombstone.
-    (result,) = push(worker_a, mutation("ledger_entry", op="delete", record_id=entry_id, base=3))
+    (result,) = push(worker_a, mutation("ledger_entry", op="delete", record_id=entry_id, base=5))
     assert result["status"] == "rejected"
-    (result,) = push(staff, mutation("ledger_entry", op="delete", record_id=entry_id, base=3))
+    (result,) = push(staff, mutation("ledger_entry", op="delete", record_id=entry_id, base=5))
     assert result["status"] == "applied", result
     changes, _, _ = pull_all(staff, cursor)
     assert entries_in(changes)[entry_id]["op"] == "delete"
@@ -98,10 +105,11 @@ def test_personal_values_are_masked_and_scope_holds(
     )
     (result,) = push(worker_a, same)
     assert result["status"] == "applied" and result["version"] == 1
-    # A stale edit of the number lands in a conflict; staff see it masked there too.
+    # The office corrects the number and phone; a stale edit of them from the phone lands
+    # in a conflict, and staff see it masked there too.
     r = staff.patch(
         entry_url("rental_housing", created["id"]),
-        json={"data": {"notes": "已核"}},
+        json={"data": {"landlord_id_number": id_number(), "landlord_phone": "13800001111"}},
         headers={"If-Match": "1"},
     )
     assert r.status_code == 200
