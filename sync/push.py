@@ -191,9 +191,9 @@ def apply_all(
     """Apply mutations in order, with the same results as ``apply_one`` on each.
 
     New records and edits that need no decision beyond a field comparison (no replay, no
-    remap, no conflict, no duplicate) are validated one by one but written in one flush: a
-    phone's nightly sync is mostly those. Everything else goes through ``apply_one``, after
-    the records before it are written, so the order of the batch holds.
+    remap, no conflict, no duplicate) are validated one by one but written together
+    (``sync.bulk``): a phone's nightly sync is mostly those. Everything else goes through
+    ``apply_one``, after the records before it are written, so the order of the batch holds.
     """
     tracking.lock_clock(ctx.session)
     batch = _Bulk(ctx, device_id, allowed, record_ids, mutations)
