@@ -2,9 +2,10 @@
 
 Figures, printed as one JSON object on stdout (progress goes to stderr):
 
-1. push: one request of 1,000 new residents, then one of 1,000 edits of them, through the
-   app in-process (Flask test client: the sync engine plus the HTTP stack, no network; the
-   process set up as a gunicorn worker is, with its start-up objects frozen out of the GC);
+1. push: one request of 1,000 new residents, then one of 1,000 edits of them (and, as
+   community staff, one of 1,000 deletes), through the app in-process (Flask test client:
+   the sync engine plus the HTTP stack, no network; the process set up as a gunicorn worker
+   is, with its start-up objects frozen out of the GC);
 2. pull: 10,000 changes in pages of 500 (in-process), total time and per-page p50/p95;
 3. pull page latency with the change log filled by bulk SQL to 10k, 100k and 1M rows (most
    in grids the puller cannot see), first with the planner statistics left as they were,
@@ -362,6 +363,7 @@ def bench_push(app, client, headers, ids, rng, args) -> dict:
     updates = [mutation(record_id=m["id"], base=1, notes="回访") for m in creates]
     with count_statements(engine) as updated:
         push_local(client, headers, updates)
+    deletes = bench_deletes(client, ids, rng, args)
     return {
         "mutations_per_request": args.push_size,
         "sql_statements_per_create": round(created["n"] / len(creates), 1),
@@ -371,12 +373,32 @@ def bench_push(app, client, headers, ids, rng, args) -> dict:
         "creates_seconds_median": statistics.median(r["creates_seconds"] for r in rounds),
         "updates_seconds_median": statistics.median(r["updates_seconds"] for r in rounds),
         "rounds": rounds,
+        "deletes": deletes,
         "target_mutations_per_s": TARGET_PUSH_PER_S,
         "meets_target": min(
             create_rates[len(create_rates) // 2], update_rates[len(update_rates) // 2]
         )
         >= TARGET_PUSH_PER_S,
     }
+
+
+def bench_deletes(client, ids, rng, args) -> dict:
+    """Community staff delete residents (grid workers may not), in a grid the pull figures
+    do not read: one request of ``push_size`` deletes per round."""
+    staff = login_local(client, "bench-staff")
+    grid = f"{COMMUNITY[0]}002"
+    rates = []
+    for _ in range(args.push_rounds):
+        creates = [new_person(rng, ids, grid) for _ in range(args.push_size)]
+        push_local(client, staff, creates, device="bench-office")
+        gone = [{**mutation(record_id=m["id"], base=1), "op": "delete", "fields": {}}
+                for m in creates]  # fmt: skip
+        seconds, results = push_local(client, staff, gone, device="bench-office")
+        if statuses(results) != {"applied": len(gone)}:
+            raise RuntimeError(f"deletes: {statuses(results)}")
+        rates.append(round(len(gone) / seconds, 1))
+    log(f"push: deletes {rates}/s")
+    return {"per_s_median": statistics.median(rates), "per_s": rates}
 
 
 @contextlib.contextmanager

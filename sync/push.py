@@ -216,6 +216,7 @@ class _Pending:
     mutation_id: str
     record_id: str
     create: bool
+    delete: bool = False
 
 
 class _Bulk:
@@ -244,10 +245,14 @@ class _Bulk:
         self._preload(mutations)
 
     def _candidate(self, raw) -> tuple[SyncEntity, str, str] | None:
-        if not isinstance(raw, dict) or raw.get("op") != "upsert":
+        if not isinstance(raw, dict) or raw.get("op") not in OPS:
             return None
         entity = registry.get(str(raw.get("entity")))
-        if entity is None or (entity.build is None and entity.patch is None):
+        if entity is None:
+            return None
+        if raw["op"] == "delete" and entity.delete_many is None:
+            return None
+        if raw["op"] == "upsert" and entity.build is None and entity.patch is None:
             return None
         mutation_id, errors = _envelope(raw, self.record_ids)
         if mutation_id is None or errors:
@@ -313,6 +318,15 @@ class _Bulk:
             or not self.allowed(entity.write_permission)
         ):
             return False
+        if raw["op"] == "delete":
+            # Only deletes of records that exist, by a role that may delete: the rest (gone
+            # already, merged away, refused) take the one-at-a-time path for their answer.
+            if ref not in self.existing or not self.allowed(entity.delete_permission):
+                return False
+            self.seen.add(mutation_id)
+            self.touched_ids.add(ref)
+            self.pending.append(_Pending(i, raw, entity, mutation_id, record_id, False, True))
+            return True
         key = self.keys.get(i)
         create = ref not in self.existing
         if create:
@@ -364,8 +378,10 @@ class _Bulk:
                     bulk.write(
                         session,
                         created=[record for p, record in written if p.create],
-                        edited=[record for p, record in written if not p.create],
+                        edited=[record for p, record in written if not (p.create or p.delete)],
                     )
+                    for name, records in _deletes(written).items():
+                        registry.get(name).delete_many(ctx, records)
                 session.flush()
                 rows = []
                 now = utcnow()
@@ -381,7 +397,7 @@ class _Bulk:
                             "user_id": ctx.actor.id,
                             "entity": p.entity.name,
                             "record_id": outcome.id or "",
-                            "op": "upsert",
+                            "op": "delete" if p.delete else "upsert",
                             "status": outcome.status,
                             "result": results[p.index],
                             "created_at": now,
@@ -424,6 +440,13 @@ class _Bulk:
                 later.append(p)
                 continue
             base = p.raw.get("base_version")
+            if p.delete:
+                if (outcome := self._decide_delete(p, record, base, versions)) is None:
+                    later.append(p)
+                else:
+                    decided.append((p, record if outcome.status == "applied" else None,
+                                    outcome.status, outcome))  # fmt: skip
+                continue
             try:
                 _check_edit(ctx, p.entity, record, base)
             except _Rejected as exc:
@@ -448,6 +471,18 @@ class _Bulk:
                     continue
             decided.append((p, record, status, None))
         return decided
+
+    def _decide_delete(self, p: _Pending, record, base, versions) -> Outcome | None:
+        """A delete as ``_apply`` decides it: refused out of scope; None (the full path, for
+        a conflict) if somebody changed the record after the device last saw it."""
+        try:
+            _check_edit(self.ctx, p.entity, record, None)
+        except _Rejected as exc:
+            return Outcome("rejected", id=p.record_id, errors=exc.errors)
+        field_versions = versions.get((p.entity.name, p.record_id)) or {}
+        if base is not None and any(v > base for v in field_versions.values()):
+            return None
+        return Outcome("applied", id=p.record_id, version=record.version + 1)
 
     def _load_edited(self, edits: list[_Pending]) -> tuple[dict, dict]:
         """The edited records, locked and fresh, and their field versions."""
@@ -477,6 +512,14 @@ class _Bulk:
                 )
                 versions.update(((name, rid), fv) for rid, fv in meta)
         return records, versions
+
+
+def _deletes(written: list[tuple[_Pending, Any]]) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for p, record in written:
+        if p.delete:
+            out.setdefault(p.entity.name, []).append(record)
+    return out
 
 
 def _check_edit(ctx: Ctx, entity: SyncEntity, record, base: int | None) -> None:

@@ -73,6 +73,9 @@ class SyncEntity:
     # records, take the one-at-a-time path.
     patch: Callable[[Ctx, Any, dict[str, Any]], None] | None = None
     patch_excludes: tuple[str, ...] = ()
+    # Bulk deletes (optional): deletes loaded records together with the effects of
+    # ``delete`` on each, the caller having checked scope, role and versions; unflushed.
+    delete_many: Callable[[Ctx, list], None] | None = None
     # Many records at once by id, as ``read`` gives them (optional; pulls load ORM objects
     # and call ``read`` without it).
     read_many: Callable[[Ctx, list[str]], dict[str, Snapshot]] | None = None

@@ -150,17 +150,21 @@ def log(session: Session, touched: list[Touched]) -> None:
     """Advance the clock and log each record for pulls, with its fields' new versions."""
     if not touched:
         return
+    # Every grid that ever heard of a deleted record gets the tombstone, so purging old
+    # tombstones later can find them all.
+    deleted: dict[str, dict[str, Touched]] = {}
     for t in touched:
         if t.deleted:
-            # Every grid that ever heard of the record gets the tombstone, so purging old
-            # tombstones later can find them all.
-            t.areas.update(
-                session.scalars(
-                    select(SyncChange.area_id).where(
-                        SyncChange.entity == t.entity, SyncChange.record_id == t.record_id
-                    )
+            deleted.setdefault(t.entity, {})[t.record_id] = t
+    for entity, by_id in deleted.items():
+        ids = list(by_id)
+        for start in range(0, len(ids), 500):
+            for record_id, area_id in session.execute(
+                select(SyncChange.record_id, SyncChange.area_id).where(
+                    SyncChange.entity == entity, SyncChange.record_id.in_(ids[start : start + 500])
                 )
-            )
+            ):
+                by_id[record_id].areas.add(area_id)
     rows = [(t, area) for t in touched for area in sorted(t.areas, key=lambda a: (a is None, a))]
     first, tick = advance_clock(session, len(rows))
     # One keyed delete per row, not a tuple IN: SQLite answers a row-value IN list with a

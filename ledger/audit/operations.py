@@ -32,8 +32,11 @@ def record(
     object_type: str | None = None,
     object_id: str | None = None,
     details: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction. Never put raw personal data in details."""
+    """Add an audit entry to the current transaction. Never put raw personal data in details.
+
+    ``flush=False`` leaves the entry for the caller's flush (many entries written at once)."""
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor=actor.username if actor else None,
@@ -45,7 +48,8 @@ def record(
         details=details or {},
     )
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
     return entry
 
 

@@ -256,16 +256,29 @@ def delete_person(ctx: Ctx, person_id: str, expected_version: int | None = None)
         select(Household).where(Household.head_person_id == person.id)
     ):
         household.head_person_id = None
-    audit.record(
-        ctx.session,
-        ctx.actor,
-        "person.delete",
-        object_type="person",
-        object_id=person.id,
-        details={"name": person.name, "area": person.area.code, "version": person.version},
-    )
+    _audit_delete(ctx, person)
     with atomic(ctx.session, lambda: PersonNotFound(details={"id": person_id})):
         ctx.session.delete(person)
+
+
+def delete_people(ctx: Ctx, people: list[Person]) -> None:
+    """Delete loaded residents together, for bulk sync, each audited as ``delete_person``
+    audits it; unflushed. The caller has checked scope, role and versions."""
+    ids = [p.id for p in people]
+    for start in range(0, len(ids), 500):
+        for household in ctx.session.scalars(
+            select(Household).where(Household.head_person_id.in_(ids[start : start + 500]))
+        ):
+            household.head_person_id = None
+    for person in people:
+        _audit_delete(ctx, person, flush=False)
+        ctx.session.delete(person)
+
+
+def _audit_delete(ctx: Ctx, person: Person, flush: bool = True) -> None:
+    details = {"name": person.name, "area": person.area.code, "version": person.version}
+    audit.record(ctx.session, ctx.actor, "person.delete", object_type="person",
+                 object_id=person.id, details=details, flush=flush)  # fmt: skip
 
 
 @dataclass

@@ -100,6 +100,10 @@ def delete(ctx: Ctx, person: Person) -> None:
     ops.delete_person(ctx, person.id)
 
 
+def delete_many(ctx: Ctx, people: list[Person]) -> None:
+    ops.delete_people(ctx, people)
+
+
 def read(ctx: Ctx, person: Person) -> dict[str, Any]:
     return _fields(ctx, person, person.area.code)
 
@@ -198,5 +202,6 @@ ENTITY = register(
         patch=patch,
         # Moving a resident between households may change who heads the old one.
         patch_excludes=("household_id",),
+        delete_many=delete_many,
     )
 )

@@ -444,3 +444,53 @@ def test_malformed_push_body(worker_a):
     assert r.status_code == 422
     r = worker_a.post(PUSH, data="{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400
+
+
+def test_a_batch_of_deletes_is_written_together_with_one_by_one_results(
+    worker_a, staff, admin, make_user, tree
+):
+    """Deletes of existing records are written together, yet a stale base is still a
+    conflict, another community's resident still refused, a household loses its head as it
+    would one at a time, and every delete is audited."""
+    people = [new_person(worker_a, id_number=make_id_number(date(1960 + i, 3, 4), "女"))
+              for i in range(5)]  # fmt: skip
+    push(worker_a, *people)
+    p = [m["id"] for m in people]
+    r = worker_a.post("/api/v1/households", json={"area": worker_a.area, "head_person_id": p[1]})
+    assert r.status_code == 201, r.get_json()
+    household = r.get_json()
+    push(worker_a, mutation(record_id=p[2], base=1, notes="新情况"))
+    other = make_user("grid_worker", tree["grid_c"])
+    outsider = new_person(other)
+    push(other, outsider)
+    _, _, cursor = pull_all(worker_a)
+    batch = [
+        mutation(op="delete", record_id=p[0], base=1),
+        mutation(op="delete", record_id=p[1], base=2),  # heads a household (since v2)
+        mutation(op="delete", record_id=p[2], base=1),  # changed since version 1
+        mutation(op="delete", record_id=outsider["id"], base=1),  # another community
+        mutation(op="delete", record_id=str(uuid.uuid4())),  # never reached the server
+        mutation(op="delete", record_id=p[0], base=2),  # gone already, earlier in the batch
+        mutation(record_id=p[3], base=1, notes="同批修改"),
+        mutation(op="delete", record_id=p[4]),
+    ]
+    results = push(staff, *batch, device="office")
+    assert [r["status"] for r in results] == [
+        "applied", "applied", "conflict", "rejected", "applied", "applied", "applied", "applied",
+    ]  # fmt: skip
+    assert [r["version"] for r in (results[0], results[1], results[7])] == [2, 3, 2]
+    assert results[3]["errors"]["code"] == "sync.out_of_scope"
+
+    changes, _, _ = pull_all(worker_a, cursor)
+    ops = {c["id"]: c["op"] for c in changes}
+    assert [ops.get(rid) for rid in p] == ["delete", "delete", None, "upsert", "delete"]
+    pulled = next(c for c in changes if c["id"] == household["id"])
+    assert pulled["fields"]["head_person_id"] is None and pulled["version"] == 2
+    assert worker_a.get(f"/api/v1/people/{p[2]}").status_code == 200
+    audited = admin.get(
+        "/api/v1/audit", query_string={"action": "person.delete", "limit": 50}
+    ).get_json()["items"]
+    assert sorted(e["object_id"] for e in audited) == sorted([p[0], p[1], p[4]])
+    # The whole batch replayed answers the same and changes nothing.
+    assert push(staff, *batch, device="office") == results
+    assert pull_all(worker_a, pull_all(worker_a, cursor)[2])[0] == []
