@@ -12,27 +12,16 @@ from ledger.db import new_uuid
 from ledger.registry import people as people_ops
 from ledger.registry.models import Person, PersonTag
 from sync import bulk
-from sync.models import SyncChange, SyncRecordMeta
+from sync.models import SyncChange
 from tests.conftest import make_id_number
 from tests.ledger.registry.test_people_ops import make_ctx, person
-
-
-@pytest.fixture
-def session(app, tree):
-    s = app.extensions["wangge_sessionmaker"]()
-    yield s
-    s.rollback()
-    s.close()
+from tests.sync.test_tracking import meta
 
 
 def logged(session, record_id):
     return session.execute(
         select(SyncChange.area_id, SyncChange.seq).where(SyncChange.record_id == record_id)
     ).all()
-
-
-def meta(session, record_id):
-    return session.get(SyncRecordMeta, ("person", record_id), populate_existing=True)
 
 
 def fresh(session, record_id):

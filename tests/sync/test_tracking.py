@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from ledger.registry import people as people_ops
 from sync import tracking
 from sync.models import SyncChange, SyncClock, SyncRecordMeta
 from tests.ledger.registry.test_people_ops import make_ctx, person
-
-
-@pytest.fixture
-def session(app, tree):
-    s = app.extensions["wangge_sessionmaker"]()
-    yield s
-    s.rollback()
-    s.close()
 
 
 def rows(session, record_id):
