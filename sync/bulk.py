@@ -112,15 +112,17 @@ def _update(connection, model, names: tuple[str, ...], group: list) -> None:
     mapper = model.__mapper__
     table = mapper.persist_selectable
     version = mapper.version_id_col
+    version_attr = mapper.get_property_by_column(version).key if version is not None else ""
     pk = mapper.primary_key[0]
+    pk_attr = mapper.get_property_by_column(pk).key
     values = {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
     where = pk == bindparam("k_id")
     params = []
     for record, columns in group:
-        row = {"k_id": getattr(record, pk.key)}
+        row = {"k_id": getattr(record, pk_attr)}
         row.update({f"v_{name}": value for name, value in columns.items()})
         if version is not None:
-            current = getattr(record, version.key)
+            current = getattr(record, version_attr)
             row["k_version"] = current
             row["v_new_version"] = current + 1
         params.append(row)
@@ -132,4 +134,4 @@ def _update(connection, model, names: tuple[str, ...], group: list) -> None:
         raise Contended(f"{table.name}: {result.rowcount} of {len(params)} rows matched")
     if version is not None:
         for (record, _), row in zip(group, params, strict=True):
-            setattr(record, version.key, row["v_new_version"])
+            setattr(record, version_attr, row["v_new_version"])
