@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -108,31 +107,30 @@ def read(ctx: Ctx, person: Person) -> dict[str, Any]:
     return _fields(ctx, person, person.area.code)
 
 
-# Each sync field of a resident, masked, from a Person or a row of the people table (given
-# the cipher's decrypt and the grid's code).
-_GETTERS: dict[str, Callable[[Any, Callable, str], Any]] = {
-    "name": lambda v, _d, _a: plain(v.name),
-    "sex": lambda v, _d, _a: plain(v.sex),
-    "ethnicity": lambda v, _d, _a: plain(v.ethnicity),
-    "birth_date": lambda v, _d, _a: plain(v.birth_date),
-    "id_number": lambda v, d, _a: plain(mask_id_number(d(v.id_number_enc, field="id_number"))),
-    "phone": lambda v, d, _a: plain(mask_phone(d(v.phone_enc, field="phone"))),
-    "registered_address": lambda v, _d, _a: plain(v.registered_address),
-    "current_address": lambda v, _d, _a: plain(v.current_address),
-    "residence_type": lambda v, _d, _a: plain(v.residence_type),
-    "tags": lambda v, _d, _a: list(v.tag_list or []),
-    "area": lambda _v, _d, a: a,
-    "household_id": lambda v, _d, _a: plain(v.household_id),
-    "relationship_to_head": lambda v, _d, _a: plain(v.relationship_to_head),
-    "notes": lambda v, _d, _a: plain(v.notes),
-}
+def _fields(ctx: Ctx, values: Any, area_code: str, personal: bool = True) -> dict[str, Any]:
+    """A resident's sync fields, masked, from a Person or a row of the people table.
 
-
-def _fields(ctx: Ctx, values: Any, area_code: str, keys=KINDS) -> dict[str, Any]:
-    """A resident's sync fields (only ``keys``: a push compares just what it sent, and skips
-    decrypting the rest)."""
+    ``personal=False`` leaves the ID number and phone undecrypted (None), for comparing a
+    push that sent neither."""
     decrypt = ctx.pii.decrypt
-    return {key: _GETTERS[key](values, decrypt, area_code) for key in keys}
+    return {
+        "name": plain(values.name),
+        "sex": plain(values.sex),
+        "ethnicity": plain(values.ethnicity),
+        "birth_date": plain(values.birth_date),
+        "id_number": plain(mask_id_number(decrypt(values.id_number_enc, field="id_number")))
+        if personal
+        else None,
+        "phone": plain(mask_phone(decrypt(values.phone_enc, field="phone"))) if personal else None,
+        "registered_address": plain(values.registered_address),
+        "current_address": plain(values.current_address),
+        "residence_type": plain(values.residence_type),
+        "tags": list(values.tag_list or []),
+        "area": area_code,
+        "household_id": plain(values.household_id),
+        "relationship_to_head": plain(values.relationship_to_head),
+        "notes": plain(values.notes),
+    }
 
 
 _READ_COLUMNS = (
@@ -155,8 +153,10 @@ def read_many(ctx: Ctx, ids: list[str]) -> dict[str, Snapshot]:
 
 def changed(ctx: Ctx, person: Person, fields: dict[str, Any]) -> dict[str, Any]:
     """The pushed fields whose values differ from the stored ones (read and decrypted once)."""
-    keys = [k for k in fields if k in KINDS]
-    current = _fields(ctx, person, person.area.code if "area" in keys else "", keys)
+    # Only what the push sent: the grid's code and the decrypted numbers cost a lookup and
+    # two decryptions per record, and most edits touch neither.
+    area_code = person.area.code if "area" in fields else ""
+    current = _fields(ctx, person, area_code, personal=bool({"id_number", "phone"} & set(fields)))
     secrets = {
         key: ctx.pii.decrypt(getattr(person, f"{key}_enc"), field=key)
         for key in ("id_number", "phone")
