@@ -479,8 +479,7 @@ class _Bulk:
             _check_edit(self.ctx, p.entity, record, None)
         except _Rejected as exc:
             return Outcome("rejected", id=p.record_id, errors=exc.errors)
-        field_versions = versions.get((p.entity.name, p.record_id)) or {}
-        if base is not None and any(v > base for v in field_versions.values()):
+        if _changed_since(versions.get((p.entity.name, p.record_id)), base):
             return None
         return Outcome("applied", id=p.record_id, version=record.version + 1)
 
@@ -570,7 +569,7 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
         if not allowed(entity.delete_permission):
             raise _Rejected({"_": ["您的角色无权删除这类记录"], "code": "sync.forbidden"})
         meta = _meta(ctx, entity, target_id)
-        changed_since = _changed_since(meta, base)
+        changed_since = _changed_since(meta.field_versions if meta else None, base)
         if base is not None and changed_since:
             # Someone changed the record after this device last saw it: deleting would lose
             # their change. Keep it, and let staff decide.
@@ -620,11 +619,11 @@ def _apply(ctx, entity: SyncEntity, raw, record_id, allowed, mutation_id, device
     return _done(ctx, entity, status, record, canonical, fields, conflict_id)
 
 
-def _changed_since(meta: SyncRecordMeta | None, base: int | None) -> set[str]:
+def _changed_since(versions: dict | None, base: int | None) -> set[str]:
     """The fields changed after ``base`` (a field whose keys changed counts whole)."""
-    if meta is None or base is None:
+    if base is None:
         return set()
-    return {k.split(".", 1)[0] for k, v in (meta.field_versions or {}).items() if v > base}
+    return {k.split(".", 1)[0] for k, v in (versions or {}).items() if v > base}
 
 
 def _split(entity: SyncEntity, versions: dict, changes: dict, base: int) -> tuple[dict, dict]:
