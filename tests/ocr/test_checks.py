@@ -295,15 +295,22 @@ def _line(text, x0, y0, x1, y1, confidence=0.99):
     return {"text": text, "box": [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], "confidence": confidence}
 
 
+def _card_front(name, ethnicity, birth, address):
+    """An ID card front's lines above the number, where a real card prints them."""
+    return [
+        _line("姓名", 68, 75, 161, 121),
+        _line(name, 183, 72, 326, 124),
+        _line("性别男", 68, 148, 234, 195),
+        _line("民族" + ethnicity, 312, 143, 483, 200),
+        _line("出生 " + birth, 70, 222, 524, 267),
+        _line("住址" + address, 71, 299, 624, 344),
+    ]
+
+
 def test_extract_lowers_confidence_of_a_repaired_number():
     misread = GOOD[:4] + "O" + GOOD[5:]
     lines = [
-        _line("姓名", 68, 75, 161, 121),
-        _line("王蓓", 183, 72, 326, 124),
-        _line("性别男", 68, 148, 234, 195),
-        _line("民族漢", 312, 143, 483, 200),
-        _line("出生 1974年11月10日", 70, 222, 524, 267),
-        _line("住址北京市东城区景山前街4号", 71, 299, 624, 344),
+        *_card_front("王蓓", "漢", "1974年11月10日", "北京市东城区景山前街4号"),
         _line("公民身份号码" + misread, 69, 520, 923, 563, 0.98),
     ]
     result = extract(lines, today=TODAY)
@@ -403,12 +410,7 @@ def test_completed_numbers_are_right_or_left_alone_when_only_digits_were_lost():
 
 def test_extract_lowers_confidence_of_a_completed_number():
     lines = [
-        _line("姓名", 68, 75, 161, 121),
-        _line("杨清", 183, 72, 326, 124),
-        _line("性别男", 68, 148, 234, 195),
-        _line("民族汉", 312, 143, 483, 200),
-        _line("出生 1994年2月2日", 70, 222, 524, 267),
-        _line("住址" + GLARED_ADDRESS, 71, 299, 624, 344),
+        *_card_front("杨清", "汉", "1994年2月2日", GLARED_ADDRESS),
         _line("公民身份号码", 69, 520, 300, 563),
         _line(GLARED[4:], 480, 520, 923, 563, 0.96),
     ]
